@@ -1,0 +1,57 @@
+// Async tests for GoogleTest (the pytest-asyncio counterpart).
+//
+//     WEIR_TEST(Semaphore, HandsPermitsInFifoOrder) {
+//         weir::Semaphore sem(1);
+//         ...
+//         co_return;
+//     }
+//
+// Each test body is a coroutine run on a fresh Runtime (1 shard by default;
+// WEIR_TEST_SHARDS for more). When it returns, the test fails if any task,
+// user timer, fd registration, coroutine frame or AsyncResource is still
+// alive: structured concurrency is checked, not assumed.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <exception>
+#include <functional>
+
+#include "weir/core/resource.hpp"
+#include "weir/core/runtime.hpp"
+#include "weir/core/task.hpp"
+
+namespace weir::testing {
+
+inline void run_async_test(const std::function<Task<void>()>& body, unsigned shards = 1) {
+    const auto leaked_before = AsyncResource::leaked();
+    RuntimeOptions opts;
+    opts.shards = shards;
+    opts.worker_threads = 2;
+    Runtime rt(opts);
+    try {
+        rt.run(body());
+    } catch (const Cancelled& c) {
+        ADD_FAILURE() << "test body ended with Cancelled (" << to_string(c.reason()) << ")";
+    }
+    const RuntimeLeaks leaks = rt.check_leaks();
+    EXPECT_EQ(leaks.tasks, 0u) << "tasks still alive after the test body returned";
+    EXPECT_EQ(leaks.user_timers, 0u) << "timers still armed after the test body returned";
+    EXPECT_EQ(leaks.io_handles, 0u) << "sockets still registered after the test body returned";
+    EXPECT_EQ(leaks.frames, 0) << "coroutine frames still alive after the test body returned";
+    EXPECT_EQ(AsyncResource::leaked(), leaked_before) << "an AsyncResource was not closed";
+}
+
+}  // namespace weir::testing
+
+#define WEIR_TEST_IMPL_(Suite, Name, Shards)                                      \
+    static ::weir::Task<void> weir_test_body_##Suite##_##Name();                  \
+    TEST(Suite, Name) {                                                           \
+        ::weir::testing::run_async_test(&weir_test_body_##Suite##_##Name, Shards); \
+    }                                                                             \
+    static ::weir::Task<void> weir_test_body_##Suite##_##Name()
+
+// A coroutine test on a one-shard runtime.
+#define WEIR_TEST(Suite, Name) WEIR_TEST_IMPL_(Suite, Name, 1)
+// A coroutine test on a runtime with `Shards` shards.
+#define WEIR_TEST_SHARDS(Suite, Name, Shards) WEIR_TEST_IMPL_(Suite, Name, Shards)
