@@ -56,7 +56,8 @@ public:
         for (int i = 0; i < n; ++i) {
             auto* h = static_cast<IoHandle*>(events_[i].data.ptr);
             const std::uint32_t e = events_[i].events;
-            if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) h->signal_readable();
+            if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                h->signal_readable((e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
             if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) h->signal_writable();
         }
     }

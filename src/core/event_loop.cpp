@@ -103,10 +103,12 @@ void EventLoop::run_ready() {
         ready_head_ = (ready_head_ + 1) & (ready_.size() - 1);
         --ready_count_;
         tls_current_node = r.node;
+        // Read the name now: a task that finishes in this resume frees its node.
+        const char* name = r.node ? r.node->name() : "<runtime>";
         r.h.resume();
         TimePoint after = Clock::now();
         if (after - before > threshold) {
-            SlowCallback s{options_.shard, r.node ? r.node->name() : "<runtime>",
+            SlowCallback s{options_.shard, name,
                            std::chrono::duration_cast<std::chrono::microseconds>(after - before)};
             stats_.on_slow_callback(s);
             if (options_.on_slow_callback) {

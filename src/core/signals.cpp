@@ -87,21 +87,28 @@ Task<int> wait_here(sigset_t wanted) {
     co_return co_await detail::SignalHub::Wait(*rt->signal_hub(), wanted);
 }
 
+Task<int> wait_anywhere(sigset_t wanted) {
+    if (this_shard() == 0) co_return co_await wait_here(wanted);
+    co_return co_await submit_to(0, [wanted] { return wait_here(wanted); });
+}
+
 }  // namespace
 
-Task<int> wait_for_signal(std::initializer_list<int> signals) {
+// Not a coroutine: the signals are read now, while the caller's list is
+// alive (a lazy coroutine would read it later, when it may be gone).
+Task<int> detail::wait_for_signals(const int* signals, std::size_t count) {
     Runtime* rt = Runtime::current();
     if (!rt || !rt->signal_hub()) throw std::logic_error("wait_for_signal: signals not handled");
     sigset_t wanted;
     sigemptyset(&wanted);
-    for (int s : signals) {
+    for (std::size_t i = 0; i < count; ++i) {
+        const int s = signals[i];
         if (!rt->signal_hub()->handles(s))
             throw std::invalid_argument("wait_for_signal: signal " + std::to_string(s) +
                                         " is not in RuntimeOptions::signals");
         sigaddset(&wanted, s);
     }
-    if (this_shard() == 0) co_return co_await wait_here(wanted);
-    co_return co_await submit_to(0, [wanted] { return wait_here(wanted); });
+    return wait_anywhere(wanted);
 }
 
 }  // namespace weir

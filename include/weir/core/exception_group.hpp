@@ -8,6 +8,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -22,7 +23,8 @@ public:
     std::size_t size() const noexcept { return errors_.size(); }
 
     // Every error that is an E (or derives from it), in completion order.
-    // Nested groups are searched too.
+    // Nested groups are searched too (matching<ExceptionGroup>() gives the
+    // directly nested groups).
     template <class E>
     std::vector<const E*> matching() const {
         std::vector<const E*> out;
@@ -40,14 +42,21 @@ public:
     std::vector<std::exception_ptr> without() const {
         std::vector<std::exception_ptr> rest;
         for (const auto& e : errors_) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const E&) {
-            } catch (const ExceptionGroup& g) {
-                auto inner = g.without<E>();
-                if (!inner.empty()) rest.push_back(std::make_exception_ptr(ExceptionGroup(inner)));
-            } catch (...) {
-                rest.push_back(e);
+            if constexpr (std::is_same_v<E, ExceptionGroup>) {
+                if (!is_group(e)) rest.push_back(e);
+            } else {
+                // Nested groups first: E may be a base of ExceptionGroup
+                // (std::exception), and a group is split, never matched whole.
+                try {
+                    std::rethrow_exception(e);
+                } catch (const ExceptionGroup& g) {
+                    auto inner = g.without<E>();
+                    if (!inner.empty())
+                        rest.push_back(std::make_exception_ptr(ExceptionGroup(std::move(inner))));
+                } catch (const E&) {
+                } catch (...) {
+                    rest.push_back(e);
+                }
             }
         }
         return rest;
@@ -65,14 +74,32 @@ private:
     template <class E>
     void collect(std::vector<const E*>& out) const {
         for (const auto& e : errors_) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const E& x) {
-                out.push_back(&x);
-            } catch (const ExceptionGroup& g) {
-                g.collect<E>(out);
-            } catch (...) {
+            if constexpr (std::is_same_v<E, ExceptionGroup>) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const ExceptionGroup& g) {
+                    out.push_back(&g);
+                } catch (...) {
+                }
+            } else {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const ExceptionGroup& g) {  // before E, which may be its base
+                    g.collect<E>(out);
+                } catch (const E& x) {
+                    out.push_back(&x);
+                } catch (...) {
+                }
             }
+        }
+    }
+    static bool is_group(const std::exception_ptr& e) noexcept {
+        try {
+            std::rethrow_exception(e);
+        } catch (const ExceptionGroup&) {
+            return true;
+        } catch (...) {
+            return false;
         }
     }
 

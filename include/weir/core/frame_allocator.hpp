@@ -58,7 +58,8 @@ public:
             return;
         }
 #endif
-        ::operator delete(p, n);
+        (void)n;
+        ::operator delete(p);  // unsized: clang < 19 lacks sized deallocation by default
     }
 
     // Frames allocated minus frames freed on this thread (may be negative

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <coroutine>
+#include <type_traits>
 #include <utility>
 
 #include "weir/core/detail/cancellable_wait.hpp"
@@ -39,33 +40,35 @@ public:
     }
 
     // The child's value; rethrows its error or Cancelled. Only once done().
+    // A copyable value is copied, so result() and join() can be read any
+    // number of times, by any number of tasks; a move-only one is moved out
+    // (read it once).
     detail::ValueOf<T> result() {
         auto& p = h_.promise();
         p.rethrow_outcome();
-        return std::move(*p.value_);
+        return read_value(p);
     }
 
-    class JoinAwaiter final : public detail::CancellableWait {
+    class JoinAwaiter final : public detail::CancellableWait, public detail::JoinWaiter {
     public:
         explicit JoinAwaiter(Handle h) noexcept : h_child_(h) {}
         bool await_ready() noexcept { return h_child_.promise().done_ || cancel_requested(); }
         void await_suspend(std::coroutine_handle<> h) noexcept {
-            auto& p = h_child_.promise();
-            p.join_waiter_ = this;
-            p.on_join_done_ = [](detail::Waiter* w) noexcept { static_cast<JoinAwaiter*>(w)->wake(); };
+            h_child_.promise().join_waiters_.push_back(this);
             park(h);
         }
         detail::ValueOf<T> await_resume() {
             throw_if_cancelled();
             auto& p = h_child_.promise();
             p.rethrow_outcome();
-            return std::move(*p.value_);
+            return read_value(p);
         }
 
     private:
         void cancel_registration() noexcept override {
-            h_child_.promise().join_waiter_ = nullptr;
+            h_child_.promise().join_waiters_.remove(this);
         }
+        void on_child_done() noexcept override { wake(); }
         Handle h_child_;
     };
 
@@ -74,6 +77,12 @@ public:
     JoinAwaiter join() const noexcept { return JoinAwaiter(h_); }
 
 private:
+    static detail::ValueOf<T> read_value(detail::RootPromise<T>& p) {
+        if constexpr (std::is_copy_constructible_v<detail::ValueOf<T>>)
+            return *p.value_;
+        else
+            return std::move(*p.value_);
+    }
     Handle h_{};
 };
 

@@ -26,8 +26,15 @@ struct IoHandle {
     IoOp* reader = nullptr;  // pending read-side op, if any
     IoOp* writer = nullptr;  // pending write-side op, if any
     bool internal = false;   // runtime-owned (eventfd, signalfd): not counted
+    // False after a read drained the socket: the next data brings a new edge,
+    // so a reader may wait for it without trying the system call first.
+    bool read_hint = true;
+    // Sticky: the peer hung up or an error is pending; reads must always try.
+    bool hangup = false;
 
-    void signal_readable() noexcept {
+    void signal_readable(bool hup = false) noexcept {
+        read_hint = true;
+        hangup = hangup || hup;
         if (IoOp* op = reader) op->on_ready();
     }
     void signal_writable() noexcept {

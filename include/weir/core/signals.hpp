@@ -1,4 +1,4 @@
-// Signals as awaitables: `int sig = co_await wait_for_signal({SIGINT, SIGTERM});`
+// Signals as awaitables: `int sig = co_await wait_for_signal(SIGINT, SIGTERM);`
 //
 // The runtime blocks its signals (RuntimeOptions::signals) in every thread
 // and reads them from a signalfd on shard 0, so a handler is ordinary task
@@ -9,6 +9,7 @@
 
 #include <signal.h>
 
+#include <cstddef>
 #include <initializer_list>
 
 #include "weir/core/detail/cancellable_wait.hpp"
@@ -70,8 +71,26 @@ private:
 
 }  // namespace detail
 
+namespace detail {
+// Checks the signals at once (std::invalid_argument for one the runtime does
+// not handle, std::logic_error without signal handling) and returns the wait.
+Task<int> wait_for_signals(const int* signals, std::size_t count);
+}  // namespace detail
+
 // Waits until one of `signals` arrives and returns its number. The signals
-// must be among RuntimeOptions::signals. Cancellable. Any shard may call it.
-Task<int> wait_for_signal(std::initializer_list<int> signals);
+// must be among RuntimeOptions::signals (checked when called). Cancellable.
+// Any shard may call it.
+inline Task<int> wait_for_signal(std::initializer_list<int> signals) {
+    return detail::wait_for_signals(signals.begin(), signals.size());
+}
+
+// The same with the signals as arguments: wait_for_signal(SIGINT, SIGTERM).
+// Use this form directly inside co_await with g++ 12, which rejects a braced
+// list there ("array used as initializer", a compiler bug).
+template <class... More>
+Task<int> wait_for_signal(int signal, More... more) {
+    const int signals[] = {signal, static_cast<int>(more)...};
+    return detail::wait_for_signals(signals, sizeof...(More) + 1);
+}
 
 }  // namespace weir

@@ -84,10 +84,14 @@ private:
         auto* self = static_cast<BackItem*>(item)->self;
         try {
             self->child_ = start_child(self->fn_(), self->target_, nullptr, self, nullptr);
+            return;
         } catch (...) {
             self->error_ = std::current_exception();
-            self->origin_->post(&self->done_);
         }
+        // Post only after the handler ended: leaving it releases this
+        // thread's hold on the exception, which the origin may already be
+        // rethrowing and freeing.
+        self->origin_->post(&self->done_);
     }
     void child_done(ChildBase& c) noexcept override {
         if (c.error_) error_ = c.error_;

@@ -111,7 +111,8 @@ template <class F>
 Task<std::invoke_result_t<F&>> to_thread(F fn) {
     Runtime* rt = Runtime::current();
     if (!rt) throw std::logic_error("to_thread: no runtime on this thread");
-    co_return co_await detail::ToThreadAwaiter<F>(fn, rt->workers());
+    detail::ToThreadAwaiter<F> awaiter(fn, rt->workers());
+    co_return co_await awaiter;
 }
 
 }  // namespace weir

@@ -51,6 +51,26 @@ inline void run_async_test(const std::function<Task<void>()>& body, unsigned sha
     }                                                                             \
     static ::weir::Task<void> weir_test_body_##Suite##_##Name()
 
+// ASSERT_* cannot be used inside a coroutine (it expands to `return`);
+// these record a fatal failure and leave the test body with co_return.
+#define CO_ASSERT_TRUE(cond)                                      \
+    do {                                                          \
+        if (!(cond)) {                                            \
+            ADD_FAILURE() << "CO_ASSERT_TRUE(" #cond ") failed";  \
+            co_return;                                            \
+        }                                                         \
+    } while (0)
+#define CO_ASSERT_EQ(a, b)                                                          \
+    do {                                                                            \
+        EXPECT_EQ(a, b);                                                            \
+        if (!((a) == (b))) co_return;                                               \
+    } while (0)
+#define CO_ASSERT_NE(a, b)           \
+    do {                             \
+        EXPECT_NE(a, b);             \
+        if ((a) == (b)) co_return;   \
+    } while (0)
+
 // A coroutine test on a one-shard runtime.
 #define WEIR_TEST(Suite, Name) WEIR_TEST_IMPL_(Suite, Name, 1)
 // A coroutine test on a runtime with `Shards` shards.

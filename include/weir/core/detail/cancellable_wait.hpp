@@ -19,14 +19,23 @@ namespace weir::detail {
 class CancellableWait : public Waiter {
 public:
     CancellableWait() noexcept : node_(current_node()) {}
+    // Movable only before it is awaited (e.g. into as_task's frame).
+    CancellableWait(CancellableWait&& o) noexcept
+        : node_(o.node_), h_(o.h_), cancelled_(o.cancelled_), reason_(o.reason_) {}
     CancellableWait(const CancellableWait&) = delete;
     CancellableWait& operator=(const CancellableWait&) = delete;
 
 protected:
     ~CancellableWait() = default;
 
+    // Also binds the wait to the task that awaits it, which is not always
+    // the one that created it (as_task(ev.wait()) handed to g.spawn()).
     bool cancel_requested() noexcept {
-        if (node_ && node_->pending_cancel()) cancelled_ = true;
+        if (TaskNode* n = current_node()) node_ = n;
+        if (!cancelled_ && node_ && node_->pending_cancel()) {
+            cancelled_ = true;
+            reason_ = node_->make_cancelled().reason();
+        }
         return cancelled_;
     }
     void park(std::coroutine_handle<> h) noexcept {
@@ -38,8 +47,11 @@ protected:
         if (node_->waiter_ == this) node_->waiter_ = nullptr;
         node_->loop()->schedule(h_, node_);
     }
+    // Throws with the reason of the cancellation that interrupted this wait
+    // (not of one that reached an inner scope later, e.g. the shutdown of a
+    // Supervisor reacting to an outer cancel).
     void throw_if_cancelled() const {
-        if (cancelled_) throw node_->make_cancelled();
+        if (cancelled_) throw Cancelled(reason_);
     }
     EventLoop* loop() const noexcept { return node_->loop(); }
 
@@ -48,10 +60,12 @@ protected:
     TaskNode* node_;
     std::coroutine_handle<> h_;
     bool cancelled_ = false;
+    CancelReason reason_ = CancelReason::user;
 
 private:
     void on_cancel() noexcept final {
         cancelled_ = true;
+        reason_ = node_->make_cancelled().reason();
         cancel_registration();
         node_->loop()->schedule(h_, node_);
     }

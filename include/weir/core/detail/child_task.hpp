@@ -17,6 +17,7 @@
 #include <variant>
 
 #include "weir/core/cancelled.hpp"
+#include "weir/core/detail/wait_list.hpp"
 #include "weir/core/event_loop.hpp"
 #include "weir/core/frame_allocator.hpp"
 #include "weir/core/task.hpp"
@@ -25,6 +26,18 @@
 namespace weir::detail {
 
 struct ChildBase;
+
+// A task waiting for a child to finish (JoinHandle::join); any number of
+// tasks may wait for the same child.
+struct JoinWaiter {
+    virtual void on_child_done() noexcept = 0;
+    JoinWaiter* prev_ = nullptr;
+    JoinWaiter* next_ = nullptr;
+    bool linked_ = false;
+
+protected:
+    ~JoinWaiter() = default;
+};
 
 struct ChildOwner {
     virtual void child_done(ChildBase& child) noexcept = 0;
@@ -45,9 +58,8 @@ struct ChildBase {
     bool done_ = false;
     int refs_ = 1;  // the owner's reference; JoinHandles add theirs
     std::coroutine_handle<> self_;
-    // A task awaiting this child's completion (JoinHandle::join).
-    Waiter* join_waiter_ = nullptr;
-    void (*on_join_done_)(Waiter*) noexcept = nullptr;
+    // Tasks awaiting this child's completion (JoinHandle::join).
+    WaitList<JoinWaiter> join_waiters_;
 
     void release() noexcept {
         if (--refs_ == 0) self_.destroy();
@@ -101,10 +113,7 @@ inline void ChildBase::finish() noexcept {
     loop->stats().on_task_finished();
     if (cancelled_) loop->stats().on_task_cancelled(*cancelled_);
     node_.root_scope_.detach_root();
-    if (join_waiter_) {
-        Waiter* w = std::exchange(join_waiter_, nullptr);
-        on_join_done_(w);
-    }
+    while (JoinWaiter* w = join_waiters_.pop_front()) w->on_child_done();
     if (owner_) owner_->child_done(*this);
 }
 

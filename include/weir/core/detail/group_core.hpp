@@ -56,7 +56,10 @@ public:
         }
         if (policy_ == GroupPolicy::first_wins && !winner_) {
             winner_ = &child;
-            scope_.cancel(CancelReason::race_lost);
+            // A contender that ended cancelled by an outer cancellation won
+            // nothing: the others are being cancelled for that same reason.
+            if (!child.cancelled_ || !scope_.effective_cancel())
+                scope_.cancel(CancelReason::race_lost);
         }
         if (running_ == 0 && joiner_) {
             parent_->loop()->schedule(std::exchange(joiner_, nullptr), parent_);
