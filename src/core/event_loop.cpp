@@ -63,6 +63,7 @@ void EventLoop::post(RemoteItem* item) noexcept {
         else
             inbox_head_ = item;
         inbox_tail_ = item;
+        inbox_pending_.store(true, std::memory_order_release);
     }
     if (was_empty) {
         std::uint64_t one = 1;
@@ -78,11 +79,14 @@ void EventLoop::WakeOp::on_ready() noexcept {
 }
 
 void EventLoop::drain_inbox() noexcept {
+    // The flag keeps the common case (nothing posted) free of the mutex.
+    if (!inbox_pending_.load(std::memory_order_acquire)) return;
     RemoteItem* item;
     {
         std::lock_guard lock(inbox_mutex_);
         item = inbox_head_;
         inbox_head_ = inbox_tail_ = nullptr;
+        inbox_pending_.store(false, std::memory_order_relaxed);
     }
     while (item) {
         RemoteItem* next = item->next;  // the item may be reused by run()
@@ -96,6 +100,8 @@ void EventLoop::run_ready() {
     // round, so a busy producer cannot starve I/O and timers.
     std::size_t n = ready_count_;
     if (n == 0) return;
+    // One clock read per resume (shared with the next) times every resume
+    // for slow-callback detection.
     const auto threshold = options_.slow_callback_threshold;
     TimePoint before = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
@@ -123,6 +129,7 @@ void EventLoop::run_ready() {
     }
     tls_current_node = nullptr;
     stats_.on_resumes(n);
+    resumes_since_poll_ += n;
 }
 
 void EventLoop::fire_timers() {
@@ -160,6 +167,17 @@ void EventLoop::run_until(const bool& done) {
         if (done) break;
         drain_inbox();
         if (done) break;
+        // While tasks keep each other busy, an epoll_wait(0) per round would
+        // cost more than the work itself: poll (and fire timers) when idle,
+        // or after a bounded number of rounds / resumes so I/O is never
+        // starved for long.
+        if (ready_count_ > 0 && ++rounds_since_poll_ < kMaxRoundsWithoutPoll &&
+            resumes_since_poll_ < kMaxResumesWithoutPoll) {
+            stats_.set_user_timers(timers_.user_timers());
+            continue;
+        }
+        rounds_since_poll_ = 0;
+        resumes_since_poll_ = 0;
         poller_->wait(poll_timeout());
         fire_timers();
         drain_inbox();

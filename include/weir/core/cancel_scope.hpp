@@ -38,6 +38,10 @@ public:
     // Arms (or moves) this scope's deadline: when it passes, the scope is
     // cancelled with reason timeout. Only while the scope is entered.
     void set_deadline(TimePoint tp);
+    // Records a deadline that is enforced elsewhere (the caller of a
+    // cross-shard call cancels this scope itself when it passes): visible
+    // to current_deadline() below, but arms no timer here.
+    void inherit_deadline(TimePoint tp) noexcept { deadline_ = tp; }
 
     // Runtime plumbing: make this the innermost scope of `node`.
     void enter(detail::TaskNode* node, bool shield = false) noexcept;

@@ -6,6 +6,7 @@
 // the shard's own thread, except post(), which any thread may call.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
@@ -95,6 +96,12 @@ private:
     TimerQueue timers_;
     std::unique_ptr<Poller> poller_;
 
+    static constexpr unsigned kMaxRoundsWithoutPoll = 16;
+    static constexpr std::size_t kMaxResumesWithoutPoll = 256;
+    unsigned rounds_since_poll_ = 0;
+    std::size_t resumes_since_poll_ = 0;
+
+    std::atomic<bool> inbox_pending_{false};
     std::mutex inbox_mutex_;
     RemoteItem* inbox_head_ = nullptr;
     RemoteItem* inbox_tail_ = nullptr;

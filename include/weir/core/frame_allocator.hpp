@@ -21,7 +21,7 @@ class FrameAllocator {
 public:
     static constexpr std::size_t kGranule = 64;
     static constexpr std::size_t kClasses = 32;  // recycles frames up to 2 KiB
-    static constexpr std::size_t kMaxCached = 4096;  // per class, bounds hoarding
+    static constexpr std::size_t kMaxCached = 16384;  // per class, bounds hoarding
 
     static void* allocate(std::size_t n) {
         ++local().live_;

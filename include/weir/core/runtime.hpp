@@ -74,7 +74,8 @@ public:
     // between run()s, e.g. after run() returned, to check for leaks).
     RuntimeLeaks check_leaks();
 
-    // The runtime of the calling shard or worker thread (null elsewhere).
+    // The runtime whose shard runs on the calling thread (shard 0: once run()
+    // was called); null elsewhere, including the to_thread worker threads.
     static Runtime* current() noexcept { return tls_runtime_; }
 
     // Runs fn() on `shard`'s thread and waits for it (blocking; not for use

@@ -4,7 +4,8 @@
 // there as its own top-level task, and the caller awaits its result (or
 // error) on its own shard. Cancelling the caller cancels the remote task
 // and waits for it to finish, so no work outlives its caller even across
-// shards. Values move between threads: give them types that may.
+// shards; the caller's deadline is the remote task's current_deadline().
+// Values move between threads: give them types that may.
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "weir/core/clock.hpp"
 #include "weir/core/detail/child_task.hpp"
 #include "weir/core/runtime.hpp"
 #include "weir/core/task.hpp"
@@ -61,6 +63,7 @@ public:
         waiter_h_ = h;
         waiter_node_ = current_node();
         waiter_node_->waiter_ = this;
+        deadline_ = waiter_node_->scope()->effective_deadline();
         ref();  // held by the target until its done item has run
         target_->post(&start_);
     }
@@ -84,6 +87,9 @@ private:
         auto* self = static_cast<BackItem*>(item)->self;
         try {
             self->child_ = start_child(self->fn_(), self->target_, nullptr, self, nullptr);
+            // The caller's deadline applies remotely too; the caller enforces
+            // it (its cancellation is forwarded), so no second timer races it.
+            self->child_.promise().node_.root_scope_.inherit_deadline(self->deadline_);
             return;
         } catch (...) {
             self->error_ = std::current_exception();
@@ -94,9 +100,11 @@ private:
         self->origin_->post(&self->done_);
     }
     void child_done(ChildBase& c) noexcept override {
-        if (c.error_) error_ = c.error_;
-        if (c.cancelled_) cancelled_ = c.cancelled_;
-        if (!c.error_ && !c.cancelled_) {
+        if (c.error_) {
+            error_ = std::move(c.error_);  // this side keeps no reference to it
+        } else if (c.cancelled_) {
+            cancelled_ = c.cancelled_;
+        } else {
             try {
                 value_.emplace(std::move(*child_.promise().value_));
             } catch (...) {
@@ -133,6 +141,7 @@ private:
     bool cancel_sent_ = false;  // origin side
     bool finished_ = false;     // origin side
     CancelReason cancel_reason_ = CancelReason::user;
+    TimePoint deadline_ = kNoDeadline;  // the caller's, set before start_ is posted
     std::exception_ptr error_;
     std::optional<CancelReason> cancelled_;
     std::optional<ValueOf<R>> value_;

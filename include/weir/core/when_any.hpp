@@ -8,7 +8,7 @@
 // yield std::monostate.
 #pragma once
 
-#include <array>
+#include <optional>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
@@ -24,16 +24,18 @@ namespace detail {
 
 // Moves the value out of child number `index` (the winner; the losers'
 // frames may already be gone, so only the winner's handle is touched).
-template <std::size_t I, class Variant, class... Hs>
-Variant take_winner(std::size_t index, std::tuple<Hs...>& hs) {
-    if constexpr (I == sizeof...(Hs)) {
-        throw std::logic_error("when_any: no winner");
-    } else {
-        if (index == I) {
-            return Variant(std::in_place_index<I>, std::move(*std::get<I>(hs).promise().value_));
-        }
-        return take_winner<I + 1, Variant>(index, hs);
-    }
+// Built with emplace rather than a recursive return: clang 16 at -O2 loses
+// the alternative index of a std::variant with repeated types returned
+// through that recursion.
+template <class Variant, class Tuple, std::size_t... I>
+Variant take_winner(std::size_t index, Tuple& hs, std::index_sequence<I...>) {
+    std::optional<Variant> out;
+    ((index == I ? (void)out.emplace(std::in_place_index<I>,
+                                     std::move(*std::get<I>(hs).promise().value_))
+                 : (void)0),
+     ...);
+    if (!out) throw std::logic_error("when_any: no winner");
+    return std::move(*out);
 }
 
 // Releases the winner's reference (kept by GroupCore for us) on exit.
@@ -65,18 +67,10 @@ Task<std::variant<detail::ValueOf<Ts>...>> when_any(Task<Ts>... tasks) {
     detail::WinnerRelease release{core};
     std::tuple<std::coroutine_handle<detail::RootPromise<Ts>>...> hs{
         core.spawn(std::move(tasks), nullptr)...};
-    // Identify children by address now, while every frame is alive.
-    std::array<detail::ChildBase*, sizeof...(Ts)> bases = std::apply(
-        [](auto&... h) {
-            return std::array<detail::ChildBase*, sizeof...(Ts)>{
-                static_cast<detail::ChildBase*>(&h.promise())...};
-        },
-        hs);
     co_await core.join();
     detail::ChildBase* w = detail::finish_race(core);
-    std::size_t index = 0;
-    while (bases[index] != w) ++index;
-    co_return detail::take_winner<0, Variant>(index, hs);
+    co_return detail::take_winner<Variant>(w->index_in_group_, hs,
+                                           std::index_sequence_for<Ts...>{});
 }
 
 // Homogeneous form: returns the winner's index and value.
@@ -86,20 +80,12 @@ Task<std::pair<std::size_t, detail::ValueOf<T>>> when_any(std::vector<Task<T>> t
     core.open();
     detail::WinnerRelease release{core};
     std::vector<std::coroutine_handle<detail::RootPromise<T>>> hs;
-    std::vector<detail::ChildBase*> bases;
     hs.reserve(tasks.size());
-    bases.reserve(tasks.size());
-    for (auto& t : tasks) {
-        hs.push_back(core.spawn(std::move(t), nullptr));
-        bases.push_back(&hs.back().promise());
-    }
+    for (auto& t : tasks) hs.push_back(core.spawn(std::move(t), nullptr));
     co_await core.join();
     detail::ChildBase* w = detail::finish_race(core);
-    for (std::size_t i = 0; i < hs.size(); ++i) {
-        if (bases[i] == w)
-            co_return std::pair<std::size_t, detail::ValueOf<T>>(i, std::move(*hs[i].promise().value_));
-    }
-    throw std::logic_error("when_any: winner not found");
+    const std::size_t i = w->index_in_group_;
+    co_return std::pair<std::size_t, detail::ValueOf<T>>(i, std::move(*hs[i].promise().value_));
 }
 
 template <class... Ts>

@@ -10,6 +10,7 @@
 
 #include <cassert>
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -56,6 +57,7 @@ struct ChildBase {
     std::exception_ptr error_;  // set when the task failed (not cancelled)
     std::optional<CancelReason> cancelled_;
     bool done_ = false;
+    std::uint32_t index_in_group_ = 0;  // spawn order within its group
     int refs_ = 1;  // the owner's reference; JoinHandles add theirs
     std::coroutine_handle<> self_;
     // Tasks awaiting this child's completion (JoinHandle::join).
@@ -147,10 +149,16 @@ struct RootCoroutine {
 
 template <class T>
 RootCoroutine<T> drive(Task<T> task) {
+    // A local, so the task's frame (its parameters, its copy of an error) is
+    // gone when the child finishes, before its owner hears of it, not only
+    // when the last reference is released. Cross-shard owners rely on this:
+    // nothing of the task is touched on its shard once the result is handed
+    // over.
+    Task<T> t = std::move(task);
     if constexpr (std::is_void_v<T>) {
-        co_await std::move(task);
+        co_await std::move(t);
     } else {
-        co_return co_await std::move(task);
+        co_return co_await std::move(t);
     }
 }
 

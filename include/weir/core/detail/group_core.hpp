@@ -34,7 +34,9 @@ public:
     template <class T>
     std::coroutine_handle<RootPromise<T>> spawn(Task<T> task, const char* name) {
         ++running_;
-        return start_child(std::move(task), parent_->loop(), &scope_, this, name);
+        auto h = start_child(std::move(task), parent_->loop(), &scope_, this, name);
+        h.promise().index_in_group_ = spawned_++;
+        return h;
     }
 
     // Records a failure of the parent's own body: cancels the children.
@@ -93,6 +95,7 @@ private:
     CancelScope scope_;
     TaskNode* parent_ = nullptr;
     std::size_t running_ = 0;
+    std::uint32_t spawned_ = 0;
     std::coroutine_handle<> joiner_;
     std::vector<std::exception_ptr> errors_;
     ChildBase* winner_ = nullptr;
