@@ -29,7 +29,10 @@ public:
     SignalHub(const SignalHub&) = delete;
     SignalHub& operator=(const SignalHub&) = delete;
 
-    void set_main_scope(CancelScope* s) noexcept { main_scope_ = s; }
+    void set_main_scope(CancelScope* s) noexcept {
+        main_scope_ = s;
+        unhandled_ = 0;  // each run() starts with the gentle first-signal policy
+    }
     bool handles(int sig) const noexcept { return sigismember(&signals_, sig) == 1; }
 
     class Wait final : public CancellableWait {
