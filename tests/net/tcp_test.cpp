@@ -201,9 +201,9 @@ WEIR_TEST_SHARDS(MultiShardTcp, ReusePortListenerPerShard, 2) {
             try {
                 for (;;) {
                     Stream c = co_await l.accept();
-                    co_await c.write_all("ok");
                     ++n;
-                    served.fetch_add(1);
+                    served.fetch_add(1);  // before the reply, which the client waits for
+                    co_await c.write_all("ok");
                 }
             } catch (const weir::Cancelled&) {
                 throw;
