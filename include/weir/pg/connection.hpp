@@ -1,0 +1,95 @@
+// Connection: one PostgreSQL connection on libpq in non-blocking pipeline
+// mode, driven by the shard's event loop.
+//
+//     auto conn = co_await weir::pg::Connection::connect("postgresql://postgres@127.0.0.1/db");
+//     auto r = co_await conn.query("SELECT name FROM items WHERE id = $1", 42);
+//     auto n = co_await conn.execute("DELETE FROM items WHERE id = $1", 42);
+//
+// Parameters are always bound (see Params); results come in the binary
+// format. Every query is prepared once per connection and then executed by
+// name (a bounded LRU statement cache keyed by query text and parameter
+// types). Many tasks may query one connection concurrently: requests are
+// pipelined (sent without waiting) and answered in order; an error fails only
+// its own request. Cancelling a waiting task cancels its statement on the
+// server (libpq cancel request on a worker thread) and drains its result, so
+// the connection stays usable. The inherited deadline (with_timeout around
+// the caller) also becomes the statement's statement_timeout, plus a grace
+// period so the client-side timeout normally fires first; such a statement
+// runs in an implicit transaction with the set_config() call, so statements
+// that refuse transaction blocks (VACUUM, CREATE DATABASE) must run without a
+// deadline. Use a Connection on the shard that created it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "weir/core/task.hpp"
+#include "weir/pg/error.hpp"
+#include "weir/pg/params.hpp"
+#include "weir/pg/result.hpp"
+
+namespace weir::pg {
+
+struct ConnectionOptions {
+    std::size_t statement_cache_size = 256;
+};
+
+struct ConnectionStats {
+    std::uint64_t statement_cache_hits = 0;
+    std::uint64_t statement_cache_misses = 0;  // = statements prepared
+    std::uint64_t statement_cache_evictions = 0;
+    std::size_t statement_cache_size = 0;  // statements cached now
+};
+
+class Connection {
+public:
+    struct Impl;
+
+    Connection() noexcept = default;
+    Connection(Connection&&) noexcept = default;
+    Connection& operator=(Connection&&) noexcept = default;
+    ~Connection();
+
+    // Connects (libpq conninfo string or postgresql:// URL; PG* environment
+    // variables fill in the rest). Throws Error (SQLSTATE 08xxx) on failure.
+    static Task<Connection> connect(std::string url, ConnectionOptions options = {});
+
+    template <class... Args>
+    Task<Result> query(std::string_view sql, const Args&... args) {
+        Params p;
+        (p.add(args), ...);
+        return query_params(std::string(sql), std::move(p));
+    }
+    template <class... Args>
+    Task<std::int64_t> execute(std::string_view sql, const Args&... args) {
+        Params p;
+        (p.add(args), ...);
+        return execute_params(std::string(sql), std::move(p));
+    }
+    Task<Result> query_params(std::string sql, Params params);
+    Task<std::int64_t> execute_params(std::string sql, Params params);
+
+    bool is_open() const noexcept { return impl_ != nullptr; }
+    // The connection failed (server gone, terminated, protocol error).
+    bool is_broken() const noexcept;
+    // Requests sent or queued whose results have not all arrived.
+    std::size_t pending() const noexcept;
+    // Quick idle check without a round trip: reads whatever the server sent
+    // while idle (e.g. a termination notice) and reports whether the
+    // connection still looks usable.
+    bool check_idle() noexcept;
+    ConnectionStats stats() const noexcept;
+    // Server process id (pg_backend_pid()).
+    int backend_pid() const noexcept;
+    // Closes now; requests still pending fail.
+    void close() noexcept;
+
+private:
+    explicit Connection(std::shared_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace weir::pg

@@ -1,0 +1,471 @@
+#include "weir/pg/connection.hpp"
+
+#include <poll.h>
+
+#include <chrono>
+#include <deque>
+#include <exception>
+#include <list>
+#include <unordered_map>
+
+#include <libpq-fe.h>
+
+#include "weir/core/cancelled.hpp"
+#include "weir/core/detail/cancellable_wait.hpp"
+#include "weir/core/event.hpp"
+#include "weir/core/event_loop.hpp"
+#include "weir/core/poller.hpp"
+#include "weir/core/timeout.hpp"
+#include "weir/core/to_thread.hpp"
+
+namespace weir::pg {
+
+namespace {
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+Error error_from(const PGresult* r, const std::string& query) {
+    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    const char* msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    std::string m = msg ? msg : trim(PQresultErrorMessage(r));
+    return Error(state ? state : "", m, query);
+}
+
+// Waits until the fd is readable and/or writable (or cancellation).
+class ReadyWait final : public weir::detail::CancellableWait, public weir::detail::IoOp {
+public:
+    ReadyWait(weir::detail::IoHandle* io, bool read, bool write) noexcept
+        : io_(io), read_(read), write_(write) {}
+    bool await_ready() {
+        if (cancel_requested()) return true;
+        if (io_->fd < 0) return true;
+        // Edge-triggered registration: check the current state first.
+        pollfd p{io_->fd, static_cast<short>((read_ ? POLLIN : 0) | (write_ ? POLLOUT : 0)), 0};
+        return ::poll(&p, 1, 0) > 0;
+    }
+    void await_suspend(std::coroutine_handle<> h) noexcept {
+        if (read_) io_->reader = this;
+        if (write_) io_->writer = this;
+        park(h);
+    }
+    void await_resume() const { throw_if_cancelled(); }
+
+private:
+    void on_ready() noexcept override {
+        cancel_registration();
+        wake();
+    }
+    void cancel_registration() noexcept override {
+        if (io_->reader == this) io_->reader = nullptr;
+        if (io_->writer == this) io_->writer = nullptr;
+    }
+    weir::detail::IoHandle* io_;
+    bool read_;
+    bool write_;
+};
+
+struct Request {
+    std::string sql;
+    std::string statement;
+    bool setup = false;  // a set_config(statement_timeout) precedes the statement
+    bool setup_seen = false;
+    bool prepare = false;
+    bool prepare_seen = false;
+    bool query_seen = false;
+    bool done = false;
+    bool internal = false;  // DEALLOCATE of an evicted statement: nobody waits
+    std::optional<Result> result;
+    std::exception_ptr error;
+    Event ev;
+};
+
+}  // namespace
+
+struct Connection::Impl {
+    PGconn* conn = nullptr;
+    weir::detail::IoHandle io;
+    weir::detail::EventLoop* loop = nullptr;
+    bool registered = false;
+    bool broken = false;
+    bool driving = false;
+    bool flush_pending = false;
+    std::deque<std::shared_ptr<Request>> queue;
+    ConnectionOptions options;
+    ConnectionStats stats;
+    std::uint64_t next_statement = 0;
+    // LRU: most recent first.
+    std::list<std::pair<std::string, std::string>> lru;  // key -> statement name
+    std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> cache;
+    // Statements whose PREPARE failed while later requests already used them
+    // (pipelined): those requests report the PREPARE's error, not 26000.
+    std::unordered_map<std::string, std::exception_ptr> failed_prepares;
+
+    ~Impl() { close(); }
+
+    void register_fd() {
+        unregister_fd();
+        io.fd = PQsocket(conn);
+        if (io.fd < 0) return;
+        loop->add_io(&io);
+        registered = true;
+    }
+    void unregister_fd() noexcept {
+        if (registered) loop->remove_io(&io);
+        registered = false;
+        io.fd = -1;
+        // Wake a driver waiting for readiness (it sees the connection broken).
+        if (auto* op = io.reader) op->on_ready();
+        if (auto* op = io.writer) op->on_ready();
+    }
+    void close() noexcept {
+        unregister_fd();
+        if (conn) PQfinish(conn);
+        conn = nullptr;
+        broken = true;
+        fail_all(Error("08003", "connection closed"));
+    }
+
+    std::string conn_message() const { return conn ? trim(PQerrorMessage(conn)) : "no connection"; }
+
+    void fail_all(const Error& e) noexcept {
+        while (!queue.empty()) {
+            auto r = std::move(queue.front());
+            queue.pop_front();
+            r->done = true;
+            if (!r->error)
+                r->error = std::make_exception_ptr(Error(e.sqlstate(), e.message(), r->sql));
+            r->ev.set();
+        }
+    }
+    void set_broken(const std::string& why) noexcept {
+        broken = true;
+        fail_all(Error("08006", why));
+        unregister_fd();  // libpq still owns the socket until PQfinish
+    }
+    void wake_all() noexcept {
+        for (auto& r : queue) r->ev.set();
+    }
+
+    // Statement name for `key`; true if it must be prepared first.
+    std::pair<std::string, bool> statement(const std::string& key) {
+        if (auto it = cache.find(key); it != cache.end()) {
+            lru.splice(lru.begin(), lru, it->second);
+            ++stats.statement_cache_hits;
+            return {it->second->second, false};
+        }
+        ++stats.statement_cache_misses;
+        std::string name = "weir_s" + std::to_string(next_statement++);
+        lru.emplace_front(key, name);
+        cache[key] = lru.begin();
+        while (lru.size() > options.statement_cache_size && lru.size() > 1) evict_last();
+        return {name, true};
+    }
+    void evict_last() {
+        auto [key, name] = lru.back();
+        cache.erase(key);
+        lru.pop_back();
+        ++stats.statement_cache_evictions;
+        auto r = std::make_shared<Request>();
+        r->internal = true;
+        r->sql = "DEALLOCATE " + name;
+        if (!PQsendQueryParams(conn, r->sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 1) ||
+            !PQpipelineSync(conn))
+            return;  // the connection is failing; the next send reports it
+        queue.push_back(std::move(r));
+    }
+    void forget_statement(const std::string& name) {
+        for (auto it = lru.begin(); it != lru.end(); ++it) {
+            if (it->second == name) {
+                cache.erase(it->first);
+                lru.erase(it);
+                return;
+            }
+        }
+    }
+
+    // `timeout_ms` > 0: the statement runs with that statement_timeout (set
+    // with is_local, so it ends with the request's implicit transaction).
+    void send(const std::shared_ptr<Request>& r, const std::string& key, const Params& p,
+              long long timeout_ms) {
+        if (broken || !conn) throw Error("08003", "connection is broken or closed", r->sql);
+        auto [name, prepare] = statement(key);
+        r->statement = name;
+        r->prepare = prepare;
+        const int n = static_cast<int>(p.size());
+        auto values = p.value_pointers();
+        bool ok = true;
+        if (timeout_ms > 0) {
+            r->setup = true;
+            const std::string ms = std::to_string(timeout_ms);
+            const char* setup_values[1] = {ms.c_str()};
+            ok = PQsendQueryParams(conn, "SELECT set_config('statement_timeout', $1, true)", 1,
+                                   nullptr, setup_values, nullptr, nullptr, 1) != 0;
+        }
+        if (ok && prepare) {
+            const auto& types = p.types();
+            ok = PQsendPrepare(conn, name.c_str(), r->sql.c_str(), n,
+                               reinterpret_cast<const Oid*>(types.data())) != 0;
+        }
+        ok = ok && PQsendQueryPrepared(conn, name.c_str(), n, values.data(), p.lengths().data(),
+                                       p.formats().data(), 1) != 0;
+        ok = ok && PQpipelineSync(conn) != 0;
+        if (!ok) {
+            // Nothing of this request may remain queued in libpq in a
+            // consistent way: treat the connection as broken.
+            std::string why = conn_message();
+            set_broken(why);
+            throw Error("08006", why, r->sql);
+        }
+        queue.push_back(r);
+        flush();
+    }
+
+    void flush() noexcept {
+        if (broken) return;
+        int rc = PQflush(conn);
+        if (rc < 0) set_broken(conn_message());
+        flush_pending = rc == 1;
+    }
+
+    // Reads what is available and completes requests. Never throws.
+    void step() noexcept {
+        if (broken) return;
+        if (flush_pending) flush();
+        if (broken) return;
+        if (!PQconsumeInput(conn)) {
+            set_broken(conn_message());
+            return;
+        }
+        int nulls = 0;
+        while (!queue.empty() && !broken) {
+            if (PQisBusy(conn)) break;
+            PGresult* res = PQgetResult(conn);
+            if (!res) {
+                if (++nulls > 2) break;
+                continue;
+            }
+            nulls = 0;
+            handle(queue.front(), res);
+        }
+        if (!broken && PQstatus(conn) == CONNECTION_BAD) set_broken(conn_message());
+    }
+
+    void handle(std::shared_ptr<Request> r, PGresult* res) noexcept {  // a copy: may be popped
+        const auto st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            r->done = true;
+            queue.pop_front();
+            if (queue.empty()) failed_prepares.clear();
+            r->ev.set();
+            return;
+        }
+        // Which command of the request this result belongs to.
+        const bool is_setup = r->setup && !r->setup_seen;
+        if (is_setup) r->setup_seen = true;
+        const bool is_prepare = !is_setup && r->prepare && !r->prepare_seen;
+        if (is_prepare) r->prepare_seen = true;
+        if (st == PGRES_PIPELINE_ABORTED) {
+            // An earlier command of this request failed (its error is kept).
+            if (is_prepare) forget_statement(r->statement);
+            if (!is_setup && !is_prepare) r->query_seen = true;
+            PQclear(res);
+            return;
+        }
+        if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
+            if (!is_setup && !is_prepare) r->query_seen = true;
+            if (!r->error) {
+                auto failed = failed_prepares.find(r->statement);
+                if (!is_prepare && !is_setup && failed != failed_prepares.end()) {
+                    r->error = failed->second;
+                } else {
+                    r->error = std::make_exception_ptr(error_from(res, r->sql));
+                }
+            }
+            if (is_prepare) {
+                failed_prepares[r->statement] = r->error;
+                forget_statement(r->statement);
+            }
+            PQclear(res);
+            return;
+        }
+        if (is_setup) {
+            PQclear(res);
+            return;
+        }
+        if (is_prepare) {
+            PQclear(res);
+            return;
+        }
+        r->query_seen = true;
+        if (!r->internal && !r->result && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)) {
+            r->result.emplace(res);
+        } else {
+            PQclear(res);
+        }
+    }
+
+    // Drives the connection until `r` completes (or the connection breaks).
+    Task<void> drive(std::shared_ptr<Request> r) {
+        for (;;) {
+            step();
+            if (r->done) co_return;
+            ReadyWait w(&io, true, flush_pending);
+            co_await w;
+        }
+    }
+
+    Task<void> wait_done(std::shared_ptr<Request> r) {
+        while (!r->done) {
+            if (!driving) {
+                driving = true;
+                try {
+                    co_await drive(r);
+                } catch (...) {
+                    driving = false;
+                    wake_all();
+                    throw;
+                }
+                driving = false;
+                wake_all();
+            } else {
+                r->ev.clear();
+                co_await r->ev.wait();
+            }
+        }
+    }
+
+    // After the waiting task was cancelled: cancel the statement on the
+    // server if it may be running, then drain its results.
+    //
+    // A request behind others is not running yet and cannot be cancelled on
+    // the server without hitting another request's statement: it is left in
+    // the queue and its results are dropped when they arrive.
+    Task<void> cancel_and_drain(std::shared_ptr<Request> r) {
+        if (r->done || broken) co_return;
+        if (queue.empty() || queue.front() != r) co_return;
+        if (!r->query_seen) {
+            PGcancel* pc = PQgetCancel(conn);
+            if (pc) {
+                auto fn = [pc] {
+                    char buf[256];
+                    PQcancel(pc, buf, sizeof buf);
+                    PQfreeCancel(pc);
+                };
+                co_await to_thread(std::move(fn));
+            }
+        }
+        try {
+            co_await with_timeout(std::chrono::seconds(10), wait_done(r));
+        } catch (const std::exception&) {
+            set_broken("statement could not be cancelled");
+        }
+    }
+};
+
+Connection::~Connection() = default;
+
+Task<Connection> Connection::connect(std::string url, ConnectionOptions options) {
+    auto impl = std::make_shared<Impl>();
+    impl->options = options;
+    impl->loop = weir::detail::EventLoop::current();
+    if (!impl->loop) throw std::logic_error("pg::Connection::connect must run on a runtime shard");
+    impl->conn = PQconnectStart(url.c_str());
+    if (!impl->conn) throw Error("08001", "out of memory creating the connection");
+    if (PQstatus(impl->conn) == CONNECTION_BAD) throw Error("08001", impl->conn_message());
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    for (;;) {
+        if (st == PGRES_POLLING_OK) break;
+        if (st == PGRES_POLLING_FAILED) {
+            std::string why = impl->conn_message();
+            impl->unregister_fd();
+            throw Error("08001", why);
+        }
+        // libpq may switch sockets (another address, SSL retry): register
+        // whatever it uses now.
+        impl->register_fd();
+        ReadyWait w(&impl->io, st == PGRES_POLLING_READING, st == PGRES_POLLING_WRITING);
+        co_await w;
+        st = PQconnectPoll(impl->conn);
+    }
+    impl->register_fd();
+    if (PQsetnonblocking(impl->conn, 1) != 0 || PQenterPipelineMode(impl->conn) != 1)
+        throw Error("08001", impl->conn_message());
+    impl->broken = false;
+    co_return Connection(std::move(impl));
+}
+
+Task<Result> Connection::query_params(std::string sql, Params params) {
+    if (!impl_) throw Error("08003", "connection is closed", sql);
+    auto impl = impl_;
+    auto r = std::make_shared<Request>();
+    r->sql = std::move(sql);
+    std::string key = params.type_signature();
+    key += '|';
+    key += r->sql;
+    // The inherited deadline becomes the statement's statement_timeout, so
+    // the server stops on its own even if the cancel request never arrives.
+    // It gets a grace period: the client's own timer must normally fire
+    // first, so callers see TimeoutError rather than a 57014 server error.
+    long long timeout_ms = 0;
+    if (auto left = remaining_time()) {
+        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*left).count();
+        timeout_ms = ms + ms / 10 + 500;
+    }
+    impl->send(r, key, params, timeout_ms);
+    std::exception_ptr cancelled;
+    try {
+        co_await impl->wait_done(r);
+    } catch (const Cancelled&) {
+        cancelled = std::current_exception();
+    }
+    if (cancelled) {
+        co_await shield(impl->cancel_and_drain(r));
+        std::rethrow_exception(cancelled);
+    }
+    if (r->error) std::rethrow_exception(r->error);
+    if (!r->result) throw Error("", "no result", r->sql);
+    co_return std::move(*r->result);
+}
+
+Task<std::int64_t> Connection::execute_params(std::string sql, Params params) {
+    Result r = co_await query_params(std::move(sql), std::move(params));
+    co_return r.affected_rows();
+}
+
+bool Connection::is_broken() const noexcept { return !impl_ || impl_->broken; }
+std::size_t Connection::pending() const noexcept { return impl_ ? impl_->queue.size() : 0; }
+
+bool Connection::check_idle() noexcept {
+    if (!impl_ || impl_->broken) return false;
+    if (!impl_->queue.empty()) return true;
+    pollfd p{impl_->io.fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) {
+        if (!PQconsumeInput(impl_->conn) || PQstatus(impl_->conn) == CONNECTION_BAD) {
+            impl_->set_broken(impl_->conn_message());
+            return false;
+        }
+    }
+    return true;
+}
+
+ConnectionStats Connection::stats() const noexcept {
+    if (!impl_) return {};
+    ConnectionStats s = impl_->stats;
+    s.statement_cache_size = impl_->lru.size();
+    return s;
+}
+
+int Connection::backend_pid() const noexcept {
+    return impl_ && impl_->conn ? PQbackendPID(impl_->conn) : 0;
+}
+
+void Connection::close() noexcept {
+    if (impl_) impl_->close();
+    impl_.reset();
+}
+
+}  // namespace weir::pg

@@ -1,0 +1,74 @@
+#include "weir/pg/params.hpp"
+
+#include <bit>
+#include <cstring>
+
+#include "oids.hpp"
+
+namespace weir::pg {
+
+namespace {
+
+template <class T>
+std::string big_endian(T v) {
+    std::string s(sizeof(T), '\0');
+    auto u = std::bit_cast<std::make_unsigned_t<T>>(v);
+    for (std::size_t i = 0; i < sizeof(T); ++i) {
+        s[sizeof(T) - 1 - i] = static_cast<char>(u & 0xff);
+        u = static_cast<std::make_unsigned_t<T>>(u >> 8);
+    }
+    return s;
+}
+
+}  // namespace
+
+void Params::push(std::uint32_t oid, std::string bytes, int format) {
+    types_.push_back(oid);
+    lengths_.push_back(static_cast<int>(bytes.size()));
+    values_.push_back(std::move(bytes));
+    nulls_.push_back(false);
+    formats_.push_back(format);
+}
+
+void Params::add_null() {
+    types_.push_back(0);
+    lengths_.push_back(0);
+    values_.emplace_back();
+    nulls_.push_back(true);
+    formats_.push_back(0);
+}
+
+void Params::add(bool v) { push(oid::boolean, std::string(1, v ? '\1' : '\0'), 1); }
+void Params::add(std::int16_t v) { push(oid::int2, big_endian(v), 1); }
+void Params::add(std::int32_t v) { push(oid::int4, big_endian(v), 1); }
+void Params::add(std::int64_t v) { push(oid::int8, big_endian(v), 1); }
+void Params::add(float v) { push(oid::float4, big_endian(std::bit_cast<std::int32_t>(v)), 1); }
+void Params::add(double v) { push(oid::float8, big_endian(std::bit_cast<std::int64_t>(v)), 1); }
+void Params::add(std::string_view v) { push(0, std::string(v), 0); }
+void Params::add(std::span<const std::byte> v) {
+    std::string s(v.size(), '\0');
+    if (!v.empty()) std::memcpy(s.data(), v.data(), v.size());
+    push(oid::bytea, std::move(s), 1);
+}
+void Params::add(std::chrono::system_clock::time_point v) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(v.time_since_epoch()).count();
+    push(oid::timestamptz, big_endian<std::int64_t>(us - pg_epoch_offset_us), 1);
+}
+
+std::string Params::type_signature() const {
+    std::string s;
+    for (auto t : types_) {
+        s += std::to_string(t);
+        s += ',';
+    }
+    return s;
+}
+
+std::vector<const char*> Params::value_pointers() const {
+    std::vector<const char*> v(values_.size());
+    for (std::size_t i = 0; i < values_.size(); ++i)
+        v[i] = nulls_[i] ? nullptr : values_[i].c_str();
+    return v;
+}
+
+}  // namespace weir::pg
