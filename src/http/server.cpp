@@ -3,13 +3,16 @@
 // server_connection.cpp.
 #include "weir/http/server.hpp"
 
+#include <sys/socket.h>
 #include <time.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -335,13 +338,8 @@ Task<void> ShardServer::accept_loop(TaskGroup& conns) {
                 co_await slot_free_.wait();
                 continue;
             }
-            net::Stream stream;
-            int err = 0;
-            try {
-                stream = co_await listener_.accept();
-            } catch (const SystemError& e) {
-                err = e.error_number();
-            }
+            const AcceptOp::Result accepted = co_await AcceptOp(listener_.io_handle());
+            const int err = accepted.error;
             if (err != 0) {
                 // EMFILE, ENFILE, ENOBUFS...: back off and retry, never die.
                 ++metrics_.accept_errors;
@@ -355,9 +353,16 @@ Task<void> ShardServer::accept_loop(TaskGroup& conns) {
                 continue;
             }
             backoff = std::chrono::milliseconds(0);
+            std::optional<net::Stream> stream;
+            try {
+                stream.emplace(accepted.fd);  // registers with the loop (closes fd on failure)
+            } catch (const std::exception&) {
+                ++metrics_.accept_errors;
+                continue;
+            }
             ++metrics_.connections_accepted;
             ++reserved_;
-            Task<void> conn = serve_connection(*this, std::move(stream));
+            Task<void> conn = serve_connection(*this, std::move(*stream));
             conns.spawn(std::move(conn), "http-connection");
         }
     } catch (const Cancelled&) {
@@ -397,6 +402,20 @@ Task<void> ShardServer::teardown() {
     }
     handler_ = nullptr;
     if (error) std::rethrow_exception(error);
+}
+
+bool AcceptOp::attempt() {
+    for (;;) {
+        const int fd = ::accept4(io_->fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            fd_ = fd;
+            return true;
+        }
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+        error_ = errno;
+        return true;
+    }
 }
 
 void ServerShared::request_stop() noexcept {

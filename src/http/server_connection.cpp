@@ -59,11 +59,13 @@ struct HangupWatch final : weir::detail::IoOp {
 // Writes each piece of a streamed body as one chunk (or raw for HTTP/1.0).
 class ChunkWriter final : public BodyWriter {
 public:
-    ChunkWriter(net::Stream& s, bool chunked) noexcept : stream_(s), chunked_(chunked) {}
+    ChunkWriter(net::Stream& s, bool chunked, WriteGuard* guard) noexcept
+        : stream_(s), chunked_(chunked), guard_(guard) {}
     Task<void> write(std::string_view data) override {
         if (data.empty()) co_return;
         if (!chunked_) {
-            co_await ConnWrite(stream_.io_handle(), data);
+            ConnWrite raw(stream_.io_handle(), data, guard_);
+            co_await raw;
             co_return;
         }
         char line[24];
@@ -73,12 +75,14 @@ public:
         iovec iov[3] = {{line, static_cast<std::size_t>(r.ptr - line)},
                         {const_cast<char*>(data.data()), data.size()},
                         {const_cast<char*>("\r\n"), 2}};
-        co_await ConnWrite(stream_.io_handle(), iov, 3);
+        ConnWrite chunk(stream_.io_handle(), iov, 3, guard_);
+        co_await chunk;
     }
 
 private:
     net::Stream& stream_;
     bool chunked_;
+    WriteGuard* guard_;
 };
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -178,6 +182,7 @@ bool ConnWrite::attempt() {
             error_ = errno;
             return true;
         }
+        if (guard_ && guard_->pending == this) guard_->deadline = Clock::now() + guard_->timeout;
         auto left = static_cast<std::size_t>(n);
         while (left > 0 && first_ < count_) {
             iovec& v = iov_[first_];
@@ -242,6 +247,7 @@ void WorkSet::recycle() {
 
 Connection::Connection(ShardServer& shard, net::Stream stream)
     : shard_(shard), opt_(shard.options()), stream_(std::move(stream)) {
+    write_guard_.timeout = opt_.idle_timeout;
     shard_.link(this);  // also ends the reservation made when it was accepted
     try {
         stream_.set_nodelay(true);
@@ -266,11 +272,10 @@ Task<void> serve_connection(ShardServer& shard, net::Stream stream) {
     }
 }
 
-Task<ConnRead::Result> Connection::read_into(char* buf, std::size_t len, TimePoint deadline) {
+ConnRead Connection::read_into(char* buf, std::size_t len, TimePoint deadline) noexcept {
     deadline_ = deadline;
     timed_out_ = false;
-    ConnRead op(stream_.io_handle(), buf, len, &waiting_);
-    co_return co_await op;
+    return ConnRead(stream_.io_handle(), buf, len, &waiting_);
 }
 
 Task<void> Connection::run() {
@@ -287,7 +292,8 @@ Task<void> Connection::run() {
             idle_ = true;
             const auto wait = fresh ? opt_.header_timeout : opt_.idle_timeout;
             if (fresh) now_ = Clock::now();
-            const ConnRead::Result r = co_await read_into(nullptr, 0, now_ + wait);
+            ConnRead op = read_into(nullptr, 0, now_ + wait);
+            const ConnRead::Result r = co_await op;
             idle_ = false;
             if (r.kicked) {
                 if (timed_out_) ++shard_.metrics().idle_timeouts;
@@ -325,8 +331,9 @@ Task<bool> Connection::read_head_bytes() {
         w.buf = std::move(bigger);
         w.cap = new_cap;
     }
-    const ConnRead::Result r = co_await read_into(w.buf.get() + w.size, w.cap - w.size,
-                                                  head_started_ + opt_.header_timeout);
+    ConnRead op =
+        read_into(w.buf.get() + w.size, w.cap - w.size, head_started_ + opt_.header_timeout);
+    const ConnRead::Result r = co_await op;
     if (r.kicked) {
         // Slowloris: the head did not arrive in time.
         ++shard_.metrics().header_timeouts;
@@ -431,12 +438,13 @@ Task<Connection::BodyOutcome> Connection::read_body(std::size_t& end) {
         }
         // The rest goes straight into the body. Earlier responses go first.
         if (!w.batch_empty()) co_await flush();
-        if (head.expect_continue) co_await ConnWrite(stream_.io_handle(), kContinue);
+        if (head.expect_continue) co_await write_bytes(kContinue);
         body.resize(want);
         std::size_t have = have_now;
         while (have < want) {
-            const ConnRead::Result r = co_await read_into(body.data() + have, want - have,
-                                                          Clock::now() + opt_.header_timeout);
+            ConnRead op =
+                read_into(body.data() + have, want - have, Clock::now() + opt_.header_timeout);
+            const ConnRead::Result r = co_await op;
             if (r.kicked) {
                 ++shard_.metrics().header_timeouts;
                 error_response(408, "request body not received in time");
@@ -469,11 +477,12 @@ Task<Connection::BodyOutcome> Connection::read_body(std::size_t& end) {
         if (!waited) {
             waited = true;
             if (!w.batch_empty()) co_await flush();
-            if (head.expect_continue) co_await ConnWrite(stream_.io_handle(), kContinue);
+            if (head.expect_continue) co_await write_bytes(kContinue);
         }
         make_room_for_body(body_start);
-        const ConnRead::Result r = co_await read_into(w.buf.get() + w.size, w.cap - w.size,
-                                                      Clock::now() + opt_.header_timeout);
+        ConnRead op =
+            read_into(w.buf.get() + w.size, w.cap - w.size, Clock::now() + opt_.header_timeout);
+        const ConnRead::Result r = co_await op;
         if (r.kicked) {
             ++shard_.metrics().header_timeouts;
             error_response(408, "request body not received in time");
@@ -596,7 +605,7 @@ Task<void> Connection::handle_request() {
 
 Task<void> Connection::send_streamed(Response& resp, bool chunked) {
     co_await flush();  // the head, after the earlier responses
-    ChunkWriter writer(stream_, chunked);
+    ChunkWriter writer(stream_, chunked, &write_guard_);
     weir::detail::TaskNode* node = weir::detail::current_node();
     CancelScope scope;
     scope.enter(node);
@@ -618,7 +627,7 @@ Task<void> Connection::send_streamed(Response& resp, bool chunked) {
         disconnected_ = true;  // nothing more can be sent on this connection
         co_return;
     }
-    if (chunked) co_await ConnWrite(stream_.io_handle(), std::string_view("0\r\n\r\n"));
+    if (chunked) co_await write_bytes("0\r\n\r\n"sv);
 }
 
 void Connection::format_response(Response& resp, HttpVersion version, bool head_only,
@@ -683,7 +692,8 @@ void Connection::error_response(int status, std::string_view detail) {
 Task<void> Connection::flush() {
     WorkSet& w = *ws_;
     if (w.segments.empty()) {
-        if (!w.out.empty()) co_await ConnWrite(stream_.io_handle(), std::string_view(w.out));
+        ConnWrite all(stream_.io_handle(), std::string_view(w.out), &write_guard_);
+        co_await all;
     } else {
         if (w.out.size() > w.out_mark)
             w.segments.push_back({false, w.out_mark, w.out.size() - w.out_mark});
@@ -692,9 +702,15 @@ Task<void> Connection::flush() {
             char* base = s.external ? w.bodies[s.index].data() : w.out.data() + s.index;
             w.iov.push_back(iovec{base, s.len});
         }
-        co_await ConnWrite(stream_.io_handle(), w.iov.data(), w.iov.size());
+        ConnWrite all(stream_.io_handle(), w.iov.data(), w.iov.size(), &write_guard_);
+        co_await all;
     }
     w.clear_batch();
+}
+
+Task<void> Connection::write_bytes(std::string_view data) {
+    ConnWrite write(stream_.io_handle(), data, &write_guard_);
+    co_await write;
 }
 
 Task<void> Connection::linger() {
@@ -707,7 +723,8 @@ Task<void> Connection::linger() {
     WorkSet& w = *ws_;
     std::size_t dropped = 0;
     while (dropped < kMaxLingerBytes) {
-        const ConnRead::Result r = co_await read_into(w.buf.get(), w.cap, until);
+        ConnRead op = read_into(w.buf.get(), w.cap, until);
+        const ConnRead::Result r = co_await op;
         if (r.kicked || r.error || r.n == 0) break;
         dropped += r.n;
     }

@@ -119,28 +119,75 @@ private:
     bool suspended_ = false;  // later attempts come from readiness events
 };
 
+class ConnWrite;
+
+// A connection's watch over its writes: while one waits for the socket to
+// drain, the sweeper closes the connection if no byte went out for `timeout`
+// (a client that stopped reading).
+struct WriteGuard {
+    ConnWrite* pending = nullptr;
+    TimePoint deadline = kNoDeadline;
+    Duration timeout{};
+};
+
 // Writes a list of buffers completely (one sendmsg when the socket takes it
 // all). The iovec array is the caller's and is advanced in place, so the
-// awaitable stays small (it lives in coroutine frames).
+// awaitable stays small (it lives in coroutine frames). Always a named
+// object (it has a destructor; see the g++ 12 note in conventions).
 class ConnWrite final : public net::detail::IoAwait {
 public:
-    ConnWrite(weir::detail::IoHandle* io, iovec* iov, std::size_t count) noexcept
-        : IoAwait(io, true), iov_(iov), count_(count) {}
+    ConnWrite(weir::detail::IoHandle* io, iovec* iov, std::size_t count, WriteGuard* guard) noexcept
+        : IoAwait(io, true), iov_(iov), count_(count), guard_(guard) {}
     // One buffer, kept inside the awaitable.
-    ConnWrite(weir::detail::IoHandle* io, std::string_view data) noexcept
+    ConnWrite(weir::detail::IoHandle* io, std::string_view data, WriteGuard* guard) noexcept
         : IoAwait(io, true),
           one_{const_cast<char*>(data.data()), data.size()},
           iov_(&one_),
-          count_(1) {}
+          count_(1),
+          guard_(guard) {}
     ConnWrite(const ConnWrite&) = delete;
-    void await_resume() const { check("write"); }
+    ~ConnWrite() {
+        if (guard_ && guard_->pending == this) guard_->pending = nullptr;
+    }
+    void await_suspend(std::coroutine_handle<> h) noexcept {
+        if (guard_) {
+            guard_->pending = this;
+            guard_->deadline = Clock::now() + guard_->timeout;
+        }
+        IoAwait::await_suspend(h);
+    }
+    void await_resume() const {
+        if (guard_ && guard_->pending == this) guard_->pending = nullptr;
+        check("write");
+    }
 
 private:
     bool attempt() override;
     iovec one_{};
     iovec* iov_;
     std::size_t count_;
+    WriteGuard* guard_;
     std::size_t first_ = 0;
+};
+
+// accept4() on a listening socket, reporting errors as a value (EMFILE and
+// friends are expected under load and handled by backing off).
+class AcceptOp final : public net::detail::IoAwait {
+public:
+    struct Result {
+        int fd = -1;
+        int error = 0;
+    };
+    explicit AcceptOp(weir::detail::IoHandle* io) noexcept : IoAwait(io, false) {}
+    AcceptOp(const AcceptOp&) = delete;
+    Result await_resume() const {
+        throw_if_cancelled();
+        return {fd_, error_};
+    }
+
+private:
+    bool attempt() override;
+    int fd_ = -1;
 };
 
 // Buffers and per-request objects of a connection that is working on a
@@ -292,7 +339,11 @@ public:
             timed_out_ = true;
             waiting_->kick();
         }
+        // A write stuck that long: the client stopped reading. Closing the
+        // socket fails the write (EBADF), which ends the connection.
+        if (write_guard_.pending && write_guard_.deadline <= now) stream_.close();
     }
+    WriteGuard* write_guard() noexcept { return &write_guard_; }
     // Drain: close the connection now if it waits for a new request.
     void kick_if_idle() noexcept {
         if (idle_ && waiting_) waiting_->kick();
@@ -307,10 +358,13 @@ private:
     Task<bool> read_head_bytes();
     Task<bool> process_batch();
     Task<BodyOutcome> read_body(std::size_t& end);
-    Task<ConnRead::Result> read_into(char* buf, std::size_t len, TimePoint deadline);
+    // A read (or readiness wait, len 0) that the sweeper ends at `deadline`.
+    // Await it as a named object.
+    ConnRead read_into(char* buf, std::size_t len, TimePoint deadline) noexcept;
     Task<void> handle_request();
     Task<void> send_streamed(Response& resp, bool chunked);
     Task<void> flush();
+    Task<void> write_bytes(std::string_view data);
     Task<void> linger();
     Task<MetricsWriter> gather_metrics();
 
@@ -325,6 +379,7 @@ private:
     WorkSet* ws_ = nullptr;
     ConnRead* waiting_ = nullptr;
     TimePoint deadline_ = kNoDeadline;
+    WriteGuard write_guard_;
     TimePoint head_started_{};
     TimePoint now_{};  // a recent clock reading (after a read, or after a response)
     bool idle_ = false;

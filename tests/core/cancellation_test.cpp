@@ -445,7 +445,7 @@ WEIR_TEST(Cancellation, DuringNestedTaskChain) {
 }
 
 WEIR_TEST(Cancellation, OfAHundredThousandDeepChain) {
-    auto ep = co_await cancel_while_waiting(deep_wait(100'000));
+    auto ep = co_await cancel_while_waiting(deep_wait(kDeepChain));
     expect_cancelled(ep, CancelReason::user);
 }
 

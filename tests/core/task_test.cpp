@@ -178,21 +178,21 @@ WEIR_TEST(Task, MillionSequentialAwaitsDoNotGrowTheStack) {
     // Each await completes synchronously: without symmetric transfer the
     // awaiter would be resumed one stack frame deeper every iteration.
     long sum = 0;
-    for (int i = 0; i < 1'000'000; ++i) sum += co_await add_sync(i, 1);
-    EXPECT_EQ(sum, 1'000'000L * 999'999L / 2 + 1'000'000L);
+    for (int i = 0; i < kManyAwaits; ++i) sum += co_await add_sync(i, 1);
+    EXPECT_EQ(sum, static_cast<long>(kManyAwaits) * (kManyAwaits - 1) / 2 + kManyAwaits);
 
     long counter = 0;
-    for (int i = 0; i < 1'000'000; ++i) co_await void_leaf(counter);
-    EXPECT_EQ(counter, 1'000'000);
+    for (int i = 0; i < kManyAwaits; ++i) co_await void_leaf(counter);
+    EXPECT_EQ(counter, kManyAwaits);
 }
 
 WEIR_TEST(Task, HundredThousandDeepRecursiveChain) {
-    EXPECT_EQ(co_await depth_of(100'000), 100'000);
-    EXPECT_EQ(co_await depth_of_suspending(100'000), 100'000);
+    EXPECT_EQ(co_await depth_of(kDeepChain), kDeepChain);
+    EXPECT_EQ(co_await depth_of_suspending(kDeepChain), kDeepChain);
 }
 
 WEIR_TEST(Task, HundredThousandDeepChainPropagatesException) {
-    auto ep = co_await caught(throw_at_depth(100'000, true));
+    auto ep = co_await caught(throw_at_depth(kDeepChain, true));
     expect_error<CustomError>(ep);
 }
 

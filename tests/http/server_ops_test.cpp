@@ -27,15 +27,16 @@ WEIR_TEST(ServerOps, ClientDisconnectCancelsTheHandler) {
         try {
             // A request-scoped child task is cancelled along with the handler.
             auto group = [&](weir::TaskGroup& g) -> Task<void> {
-                auto child = [&]() -> Task<void> {
+                // Captureless: the child outlives this body's frame while joined.
+                auto child = [](int& cancelled_count) -> Task<void> {
                     try {
                         co_await weir::sleep_for(1h);
                     } catch (const weir::Cancelled&) {
-                        ++children_cancelled;
+                        ++cancelled_count;
                         throw;
                     }
                 };
-                g.spawn(child());
+                g.spawn(child(children_cancelled));
                 entered.set();
                 co_await weir::sleep_for(1h);
             };
@@ -172,6 +173,16 @@ WEIR_TEST(ServerOps, GracefulDrainFinishesInFlightRequestsAndRunsShutdownHooks) 
             auto r_idle = co_await idle.read_response();
             EXPECT_EQ(r_idle ? r_idle->status : 0, 200);
         }
+        // ...one in the middle of sending a request head (not idle: it will
+        // finish after the drain started, and see /readyz fail)...
+        RawClient probe = co_await RawClient::connect(port);
+        co_await probe.send(get("/healthz"));
+        {
+            auto r_probe = co_await probe.read_response();
+            EXPECT_EQ(r_probe ? r_probe->status : 0, 200);
+        }
+        co_await probe.send("GET /readyz HTTP/1.1\r\nHost: t\r\n");
+
         // ...and three requests in flight.
         std::vector<RawResponse> results(3);
         auto clients = [&](weir::TaskGroup& cg) -> Task<void> {
@@ -182,6 +193,12 @@ WEIR_TEST(ServerOps, GracefulDrainFinishesInFlightRequestsAndRunsShutdownHooks) 
             for (auto& r : results) cg.spawn(one(port, r));
             co_await all_entered.wait();
             handle->stop();  // graceful: drain, then serve() returns normally
+            // A request completed during the drain: not ready, and told to leave.
+            co_await probe.send("\r\n");
+            auto ready = co_await probe.read_response();
+            CO_ASSERT_TRUE(ready.has_value());
+            EXPECT_EQ(ready->status, 503);
+            EXPECT_TRUE(ready->closes());
             // The idle connection is closed at once.
             {
                 const bool closed = co_await idle.closed_without_data(2s);

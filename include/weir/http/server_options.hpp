@@ -45,7 +45,8 @@ struct ServerOptions {
     // The whole request head must arrive within this time of its first byte
     // (-> 408 and close); also bounds each read of a request body.
     std::chrono::milliseconds header_timeout{10'000};
-    // A keep-alive connection idle this long is closed silently.
+    // A keep-alive connection idle this long is closed silently; so is one
+    // whose response write made no progress this long (client not reading).
     std::chrono::milliseconds idle_timeout{75'000};
     // Graceful shutdown: in-flight requests get this long to finish.
     std::chrono::milliseconds drain_timeout{30'000};
