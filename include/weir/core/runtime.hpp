@@ -36,7 +36,7 @@ struct RuntimeOptions {
     unsigned worker_threads = 0;  // to_thread pool; 0: max(4, cores)
     std::chrono::microseconds slow_callback_threshold{50'000};
     // Called on the shard's thread for each slow callback; default: stderr.
-    std::function<void(const SlowCallback&)> on_slow_callback;
+    std::function<void(const SlowCallback&)> on_slow_callback{};
     bool handle_signals = true;  // deliver these through wait_for_signal()
     std::vector<int> signals{SIGINT, SIGTERM};
 };
