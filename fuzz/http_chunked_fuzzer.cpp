@@ -11,31 +11,18 @@
 #include <string_view>
 #include <utility>
 
+#include "fuzz_support.hpp"
 #include "weir/http/chunked_decoder.hpp"
 
 namespace {
+
+using weir::fuzz::fnv1a;
+using weir::fuzz::HeapBuffer;
 
 using weir::http::ChunkedDecoder;
 using weir::http::ChunkedLimits;
 using weir::http::ChunkedResult;
 using weir::http::ChunkedStatus;
-
-#define FUZZ_CHECK(cond)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            std::abort();                                                                 \
-        }                                                                                 \
-    } while (0)
-
-std::uint64_t fnv1a(std::string_view data) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (char c : data) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 struct Outcome {
     ChunkedStatus status = ChunkedStatus::NeedMore;
@@ -61,9 +48,8 @@ Outcome decode_pieces(std::string_view input, std::initializer_list<std::size_t>
     std::size_t begin = 0;
     for (std::size_t end : ends) {
         const std::size_t n = end - begin;
-        std::unique_ptr<char[]> copy(new char[n ? n : 1]);
-        if (n) std::memcpy(copy.get(), input.data() + begin, n);
-        const ChunkedResult r = decoder.feed(std::string_view(copy.get(), n), out.body);
+        const HeapBuffer copy(input.substr(begin, n));
+        const ChunkedResult r = decoder.feed(copy.view(), out.body);
         FUZZ_CHECK(r.consumed <= n);
         out.status = r.status;
         out.consumed += r.consumed;
@@ -102,9 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(input.substr(0, whole.consumed).substr(whole.consumed - 2) == "\r\n");
     }
 
-    std::size_t first = size == 0 ? 0 : seed % (size + 1);
-    std::size_t second = size == 0 ? 0 : (seed >> 32) % (size + 1);
-    if (first > second) std::swap(first, second);
+    const auto [first, second] = weir::fuzz::split_points(seed, size);
     check_same(whole, decode_pieces(input, {first, size}, limits));
     check_same(whole, decode_pieces(input, {first, second, size}, limits));
 

@@ -10,10 +10,14 @@
 #include <string_view>
 #include <utility>
 
+#include "fuzz_support.hpp"
 #include "weir/http/chunked_decoder.hpp"
 #include "weir/http/request_parser.hpp"
 
 namespace {
+
+using weir::fuzz::fnv1a;
+using weir::fuzz::HeapBuffer;
 
 using weir::http::ChunkedDecoder;
 using weir::http::ChunkedStatus;
@@ -22,34 +26,6 @@ using weir::http::ParseResult;
 using weir::http::ParserLimits;
 using weir::http::RequestHead;
 using weir::http::RequestParser;
-
-#define FUZZ_CHECK(cond)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            std::abort();                                                                 \
-        }                                                                                 \
-    } while (0)
-
-std::uint64_t fnv1a(std::string_view data) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (char c : data) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-// An exact-size heap copy, so that reading past the end or after release is caught by ASan.
-struct HeapBuffer {
-    std::unique_ptr<char[]> bytes;
-    std::size_t size = 0;
-    explicit HeapBuffer(std::string_view s)
-        : bytes(new char[s.size() ? s.size() : 1]), size(s.size()) {
-        if (!s.empty()) std::memcpy(bytes.get(), s.data(), s.size());
-    }
-    std::string_view view() const { return {bytes.get(), size}; }
-};
 
 bool inside(std::string_view view, std::string_view buffer) {
     if (view.empty()) return true;
@@ -126,9 +102,7 @@ std::size_t check_request(std::string_view input, RequestParser& whole, const He
     }
 
     // The same input arriving in three pieces, each call with a fresh copy of the prefix.
-    std::size_t first = input.empty() ? 0 : seed % (input.size() + 1);
-    std::size_t second = input.empty() ? 0 : (seed >> 20) % (input.size() + 1);
-    if (first > second) std::swap(first, second);
+    const auto [first, second] = weir::fuzz::split_points(seed, input.size());
     RequestParser split(limits);
     ParseResult got;
     std::unique_ptr<HeapBuffer> piece;

@@ -54,6 +54,7 @@ struct AppState {
             op.has_timeout = r->options.timeout.has_value();
             op.request_body = r->request_schema;
             op.response = r->response_schema;
+            op.query_parameters = r->query_parameters;
         }
         return openapi_document(options.info, ops);
     }

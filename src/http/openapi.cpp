@@ -71,6 +71,11 @@ void write_operation(JsonWriter& w, const OpenApiOperation& op,
         }
         w.end_object().end_object();
     }
+    if (op.query_parameters) {
+        if (!any_param) w.key("parameters").begin_array();
+        any_param = true;
+        op.query_parameters(w, reg);
+    }
     if (any_param) w.end_array();
 
     if (op.request_body) {
@@ -91,7 +96,7 @@ void write_operation(JsonWriter& w, const OpenApiOperation& op,
         w.end_object().end_object();
     }
     w.end_object();
-    if (op.request_body) {
+    if (op.request_body || op.query_parameters) {
         w.key("422").begin_object().member("description", "Validation Error");
         w.key("content").begin_object().key("application/json").begin_object();
         w.key("schema").begin_object();

@@ -16,9 +16,10 @@
 //                     {.status_code = 201});
 //     co_await weir::http::serve(app.handler(), options, app.lifespan());
 //
-// Handler parameters are resolved by type: Request&, Context&, the typed body (Body, const
-// Body& or Body&&; only on routes registered with an explicit Body), and any other T& / const
-// T&, which is taken from the shard's Resources (ctx.get<T>(); a missing one is a 500 naming
+// Handler parameters are resolved by type: Request&, Context&, Query<T> and Path<T> (typed
+// query/path parameters, see params.hpp), the typed body (Body, const Body& or Body&&; only on
+// routes registered with an explicit Body), and any other T& / const T&, which is taken from
+// the shard's Resources (ctx.get<T>(); a missing one is a 500 naming
 // the type). A handler returns Task<Response>, Task<void> (204), or Task<T> for a JSON-
 // serialisable T (a described struct, vector, ...; status RouteOptions::status_code), or the
 // same without Task for synchronous handlers.
@@ -39,6 +40,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
@@ -53,6 +55,7 @@
 #include "weir/http/lifespan.hpp"
 #include "weir/http/middleware.hpp"
 #include "weir/http/openapi.hpp"
+#include "weir/http/params.hpp"
 #include "weir/http/request.hpp"
 #include "weir/http/resources.hpp"
 #include "weir/http/response.hpp"
@@ -98,6 +101,7 @@ struct RouteSpec {
     RouteOptions options;
     SchemaWriter request_schema = nullptr;
     SchemaWriter response_schema = nullptr;
+    SchemaWriter query_parameters = nullptr;  // Query<T> handler parameters, for OpenAPI
 };
 
 struct AppState;
@@ -149,21 +153,65 @@ T& resource(Context& ctx) {
     throw MissingResource(typeid(T));
 }
 
+// What a handler parameter needs prepared before the call: Query<T> and Path<T> are read
+// (and validated) first, so that every bad parameter is reported in one 422.
+template <class A>
+struct ArgStore {};
+template <class A>
+requires ParamModel<std::remove_cvref_t<A>>::value struct ArgStore<A> {
+    std::optional<std::remove_cvref_t<A>> value;
+};
+
+template <class A>
+void prepare_arg(ArgStore<A>& store, Request& req, std::vector<ValidationIssue>& issues) {
+    using T = std::remove_cvref_t<A>;
+    if constexpr (ParamModel<T>::value) {
+        using Model = typename ParamModel<T>::Model;
+        std::optional<Model> m;
+        if constexpr (std::is_same_v<T, Query<Model>>) {
+            m = read_params<Model>(req.query_params(), "query", issues);
+        } else {
+            m = read_params<Model>(path_param_pairs(req), "path", issues);
+        }
+        if (m) store.value = T{std::move(*m)};
+    }
+}
+
+template <class... A>
+inline constexpr bool kHasParamModels = (ParamModel<std::remove_cvref_t<A>>::value || ...);
+
 template <class A, class Body>
-decltype(auto) inject(Request& req, Context& ctx, Body* body) {
+decltype(auto) inject(Request& req, Context& ctx, Body* body, ArgStore<A>& store) {
     using T = std::remove_cvref_t<A>;
     if constexpr (std::is_same_v<T, Request>) {
         return (req);
     } else if constexpr (std::is_same_v<T, Context>) {
         return (ctx);
+    } else if constexpr (ParamModel<T>::value) {
+        return std::move(*store.value);
     } else if constexpr (!std::is_same_v<Body, NoBody> && std::is_same_v<T, Body>) {
         return std::move(*body);
     } else {
         static_assert(std::is_lvalue_reference_v<A>,
-                      "App handler parameters: take Request&, Context&, the typed body, or a "
-                      "resource by reference (T& or const T&)");
+                      "App handler parameters: take Request&, Context&, Query<T>, Path<T>, the "
+                      "typed body, or a resource by reference (T& or const T&)");
         return resource<T>(ctx);
     }
+}
+
+// Writes the OpenAPI parameter objects of every Query<T> among A.
+template <class... A>
+void write_query_parameters(JsonWriter& w, SchemaRegistry& reg) {
+    (
+        [&] {
+            using T = std::remove_cvref_t<A>;
+            if constexpr (ParamModel<T>::value) {
+                if constexpr (std::is_same_v<T, Query<typename ParamModel<T>::Model>>) {
+                    write_param_docs<typename ParamModel<T>::Model>(w, reg, "query");
+                }
+            }
+        }(),
+        ...);
 }
 
 template <class V>
@@ -182,18 +230,30 @@ template <class Body, class F, class... A>
 Handler adapt(F f, ArgList<A...>, int status, bool forbid_extra) {
     return [f = std::move(f), status, forbid_extra](Request& req, Context& ctx) -> Task<Response> {
         std::optional<Body> parsed;
+        std::tuple<ArgStore<A>...> stores;
         (void)forbid_extra;  // used by typed-body routes only
-        if constexpr (!std::is_same_v<Body, NoBody>) {
+        if constexpr (kHasParamModels<A...> || !std::is_same_v<Body, NoBody>) {
             std::vector<ValidationIssue> issues;
-            JsonReadOptions ro;
-            ro.forbid_extra_fields = forbid_extra;
-            parsed = read_json<Body>(req.body(), issues, ro);
-            if (!parsed) co_return validation_error_response(issues);
+            if constexpr (kHasParamModels<A...>) {
+                [&]<std::size_t... I>(std::index_sequence<I...>) {
+                    (prepare_arg<A>(std::get<I>(stores), req, issues), ...);
+                }
+                (std::index_sequence_for<A...>{});
+            }
+            if constexpr (!std::is_same_v<Body, NoBody>) {
+                JsonReadOptions ro;
+                ro.forbid_extra_fields = forbid_extra;
+                parsed = read_json<Body>(req.body(), issues, ro);
+            }
+            if (!issues.empty()) co_return validation_error_response(issues);
         }
         Body* body = parsed ? &*parsed : nullptr;
+        auto call = [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
+            return f(inject<A, Body>(req, ctx, body, std::get<I>(stores))...);
+        };
         using R = std::invoke_result_t<const F&, A...>;
         if constexpr (IsTask<R>::value) {
-            R task = f(inject<A, Body>(req, ctx, body)...);
+            R task = call(std::index_sequence_for<A...>{});
             if constexpr (std::is_void_v<typename IsTask<R>::Value>) {
                 co_await std::move(task);
                 co_return Response(status == 200 ? 204 : status);
@@ -202,10 +262,10 @@ Handler adapt(F f, ArgList<A...>, int status, bool forbid_extra) {
                 co_return to_response(std::move(value), status);
             }
         } else if constexpr (std::is_void_v<R>) {
-            f(inject<A, Body>(req, ctx, body)...);
+            call(std::index_sequence_for<A...>{});
             co_return Response(status == 200 ? 204 : status);
         } else {
-            auto value = f(inject<A, Body>(req, ctx, body)...);
+            auto value = call(std::index_sequence_for<A...>{});
             co_return to_response(std::move(value), status);
         }
     };
@@ -245,6 +305,20 @@ SchemaWriter response_schema_for() {
         using V = typename TaskValue<R>::type;
         if constexpr (kJsonSerializable<std::remove_cvref_t<V>>) {
             return &write_json_schema<std::remove_cvref_t<V>>;
+        } else {
+            return nullptr;
+        }
+    }(typename Sig::Args{});
+}
+
+template <class F>
+SchemaWriter query_parameters_for() {
+    using Fn = std::decay_t<F>;
+    using Sig = Signature<std::conditional_t<std::is_function_v<std::remove_reference_t<F>>,
+                                             std::add_pointer_t<std::remove_reference_t<F>>, Fn>>;
+    return []<class... A>(ArgList<A...>) -> SchemaWriter {
+        if constexpr (kHasParamModels<A...>) {
+            return &write_query_parameters<A...>;
         } else {
             return nullptr;
         }
@@ -335,6 +409,7 @@ private:
         if constexpr (!std::is_same_v<Body, detail::NoBody> ||
                       !detail::is_plain_handler<std::decay_t<F>>()) {
             spec.response_schema = detail::response_schema_for<F, Body>();
+            spec.query_parameters = detail::query_parameters_for<F>();
         }
         spec.handler = detail::make_handler<Body>(std::forward<F>(handler), options);
         spec.options = std::move(options);

@@ -1,6 +1,7 @@
 // OpenAPI 3.1 documents generated from routes (App serves one at /openapi.json).
 //
-// Each operation lists its path parameters with their types ({id:int} -> integer/int64), the
+// Each operation lists its path parameters with their types ({id:int} -> integer/int64), its
+// typed query parameters (Query<T> handler parameters), the
 // JSON Schema of a typed request body and of a typed response (described structs become
 // #/components/schemas entries, required = the non-optional members), a 422 response for
 // typed bodies, a 504 response for routes with a timeout, and its summary, description and tags.
@@ -32,8 +33,9 @@ struct OpenApiOperation {
     std::string operation_id;  // empty: derived from method and path
     int status_code = 200;     // of a successful response
     bool has_timeout = false;
-    SchemaWriter request_body = nullptr;  // typed request body, if any
-    SchemaWriter response = nullptr;      // typed response body, if any
+    SchemaWriter request_body = nullptr;      // typed request body, if any
+    SchemaWriter response = nullptr;          // typed response body, if any
+    SchemaWriter query_parameters = nullptr;  // writes Query<T> parameter objects, if any
 };
 
 // The OpenAPI document (JSON text) for `operations`, in order (grouped by path).
