@@ -96,6 +96,7 @@ struct Connection::Impl {
     ConnectionOptions options;
     ConnectionStats stats;
     std::uint64_t next_statement = 0;
+    int transaction_depth = 0;
     // LRU: most recent first.
     std::list<std::pair<std::string, std::string>> lru;  // key -> statement name
     std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> cache;
@@ -411,7 +412,9 @@ Task<Result> Connection::query_params(std::string sql, Params params) {
     // It gets a grace period: the client's own timer must normally fire
     // first, so callers see TimeoutError rather than a 57014 server error.
     long long timeout_ms = 0;
-    if (auto left = remaining_time()) {
+    // Not inside a transaction block: there a local setting would last
+    // until the end of the transaction (and fail in an aborted one).
+    if (auto left = impl->transaction_depth == 0 ? remaining_time() : std::nullopt) {
         const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*left).count();
         timeout_ms = ms + ms / 10 + 500;
     }
@@ -457,6 +460,25 @@ ConnectionStats Connection::stats() const noexcept {
     ConnectionStats s = impl_->stats;
     s.statement_cache_size = impl_->lru.size();
     return s;
+}
+
+TransactionStatus Connection::transaction_status() const noexcept {
+    if (!impl_ || impl_->broken || !impl_->conn || !impl_->queue.empty())
+        return TransactionStatus::unknown;
+    switch (PQtransactionStatus(impl_->conn)) {
+        case PQTRANS_IDLE:
+            return TransactionStatus::idle;
+        case PQTRANS_INTRANS:
+            return TransactionStatus::in_transaction;
+        case PQTRANS_INERROR:
+            return TransactionStatus::failed;
+        default:
+            return TransactionStatus::unknown;
+    }
+}
+
+int* Connection::transaction_depth() noexcept {
+    return impl_ ? &impl_->transaction_depth : nullptr;
 }
 
 int Connection::backend_pid() const noexcept {

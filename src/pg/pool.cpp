@@ -20,8 +20,10 @@ struct PoolState {
     PoolStats stats;
 
     void give_back(Connection c) noexcept {
-        if (closed || c.is_broken() || c.pending() != 0) {
-            if (c.is_open()) ++stats.discarded;
+        // Only a connection known to be idle outside any transaction is reused.
+        if (closed || c.is_broken() || c.pending() != 0 ||
+            c.transaction_status() != TransactionStatus::idle) {
+            ++stats.discarded;
             c.close();
             return;
         }
@@ -56,8 +58,7 @@ void PooledConnection::release() noexcept {
 }
 
 void PooledConnection::discard() noexcept {
-    conn_.close();
-    if (state_) ++state_->stats.discarded;
+    conn_.close();  // give_back counts it as discarded
     release();
 }
 

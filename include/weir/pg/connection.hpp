@@ -37,6 +37,10 @@ struct ConnectionOptions {
     std::size_t statement_cache_size = 256;
 };
 
+// The server's transaction state as last reported (PQtransactionStatus).
+// `unknown`: requests are in flight or the connection is broken.
+enum class TransactionStatus { idle, in_transaction, failed, unknown };
+
 struct ConnectionStats {
     std::uint64_t statement_cache_hits = 0;
     std::uint64_t statement_cache_misses = 0;  // = statements prepared
@@ -82,12 +86,18 @@ public:
     // connection still looks usable.
     bool check_idle() noexcept;
     ConnectionStats stats() const noexcept;
+    // Idle, in a transaction block, in a failed transaction block, or unknown
+    // (requests in flight, broken). A pool reuses only idle connections.
+    TransactionStatus transaction_status() const noexcept;
     // Server process id (pg_backend_pid()).
     int backend_pid() const noexcept;
     // Closes now; requests still pending fail.
     void close() noexcept;
 
 private:
+    friend class Transaction;
+    // Nesting depth of Transaction scopes open on this connection.
+    int* transaction_depth() noexcept;
     explicit Connection(std::shared_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
     std::shared_ptr<Impl> impl_;
 };
