@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "weir/core/task.hpp"
 #include "weir/pg/error.hpp"
@@ -72,6 +73,18 @@ public:
         Params p;
         (p.add(args), ...);
         return execute_params(std::string(sql), std::move(p));
+    }
+    // The rows as described structs (see result.hpp).
+    template <class T, class... Args>
+    Task<std::vector<T>> query_as(std::string_view sql, const Args&... args) {
+        Params p;
+        (p.add(args), ...);
+        return query_as_params<T>(std::string(sql), std::move(p));
+    }
+    template <class T>
+    Task<std::vector<T>> query_as_params(std::string sql, Params params) {
+        Result r = co_await query_params(std::move(sql), std::move(params));
+        co_return r.as<T>();
     }
     Task<Result> query_params(std::string sql, Params params);
     Task<std::int64_t> execute_params(std::string sql, Params params);
