@@ -77,6 +77,11 @@ struct Request {
     bool query_seen = false;
     bool done = false;
     bool internal = false;  // DEALLOCATE of an evicted statement: nobody waits
+    // The cached statement was gone (26000) or its result type changed
+    // (0A000): prepare again and retry once if that is safe.
+    bool stale = false;
+    bool stale_deallocate = false;  // the old statement still exists on the server
+    PGTransactionStatusType status_after = PQTRANS_UNKNOWN;
     std::optional<Result> result;
     std::exception_ptr error;
     Event ev;
@@ -177,14 +182,52 @@ struct Connection::Impl {
             return;  // the connection is failing; the next send reports it
         queue.push_back(std::move(r));
     }
-    void forget_statement(const std::string& name) {
+    bool forget_statement(const std::string& name) {
         for (auto it = lru.begin(); it != lru.end(); ++it) {
             if (it->second == name) {
                 cache.erase(it->first);
                 lru.erase(it);
-                return;
+                return true;
             }
         }
+        return false;
+    }
+    // After a stale-statement error: drop the cache entry (DEALLOCATE it if
+    // the server still has it). True if a retry is safe: the request ran
+    // outside any transaction block, so nothing else was affected by the
+    // error (a failed transaction is never retried into).
+    bool drop_stale(const Request& r) {
+        if (forget_statement(r.statement)) {
+            ++stats.statement_reprepares;
+            if (r.stale_deallocate && !broken) {
+                auto d = std::make_shared<Request>();
+                d->internal = true;
+                d->sql = "DEALLOCATE " + r.statement;
+                if (PQsendQueryParams(conn, d->sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr,
+                                      1) &&
+                    PQpipelineSync(conn)) {
+                    queue.push_back(std::move(d));
+                    flush();
+                }
+            }
+        }
+        if (transaction_depth != 0) return false;
+        return r.status_after == PQTRANS_IDLE || r.status_after == PQTRANS_ACTIVE;
+    }
+
+    // statement_timeout for a request sent now (0: none).
+    long long statement_timeout_ms() const {
+        // The inherited deadline becomes the statement's statement_timeout, so
+        // the server stops on its own even if the cancel request never arrives.
+        // It gets a grace period: the client's own timer must normally fire
+        // first, so callers see TimeoutError rather than a 57014 server error.
+        // Not inside a transaction block: there a local setting would last
+        // until the end of the transaction (and fail in an aborted one).
+        if (transaction_depth != 0) return 0;
+        auto left = remaining_time();
+        if (!left) return 0;
+        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*left).count();
+        return ms + ms / 10 + 500;
     }
 
     // `timeout_ms` > 0: the statement runs with that statement_timeout (set
@@ -258,6 +301,7 @@ struct Connection::Impl {
         const auto st = PQresultStatus(res);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(res);
+            r->status_after = PQtransactionStatus(conn);
             r->done = true;
             queue.pop_front();
             if (queue.empty()) failed_prepares.clear();
@@ -278,6 +322,18 @@ struct Connection::Impl {
         }
         if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
             if (!is_setup && !is_prepare) r->query_seen = true;
+            if (!r->error && !is_prepare && !is_setup && !r->prepare) {
+                const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+                const char* msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+                const std::string_view sv = state ? state : "";
+                if (sv == "26000") r->stale = true;
+                if (sv == "0A000" && msg &&
+                    std::string_view(msg).find("cached plan must not change result type") !=
+                        std::string_view::npos) {
+                    r->stale = true;
+                    r->stale_deallocate = true;
+                }
+            }
             if (!r->error) {
                 auto failed = failed_prepares.find(r->statement);
                 if (!is_prepare && !is_setup && failed != failed_prepares.end()) {
@@ -399,39 +455,94 @@ Task<Connection> Connection::connect(std::string url, ConnectionOptions options)
     co_return Connection(std::move(impl));
 }
 
+namespace {
+
+std::string statement_key(const Params& params, const std::string& sql) {
+    std::string key = params.type_signature();
+    key += '|';
+    key += sql;
+    return key;
+}
+
+}  // namespace
+
 Task<Result> Connection::query_params(std::string sql, Params params) {
     if (!impl_) throw Error("08003", "connection is closed", sql);
     auto impl = impl_;
-    auto r = std::make_shared<Request>();
-    r->sql = std::move(sql);
-    std::string key = params.type_signature();
-    key += '|';
-    key += r->sql;
-    // The inherited deadline becomes the statement's statement_timeout, so
-    // the server stops on its own even if the cancel request never arrives.
-    // It gets a grace period: the client's own timer must normally fire
-    // first, so callers see TimeoutError rather than a 57014 server error.
-    long long timeout_ms = 0;
-    // Not inside a transaction block: there a local setting would last
-    // until the end of the transaction (and fail in an aborted one).
-    if (auto left = impl->transaction_depth == 0 ? remaining_time() : std::nullopt) {
-        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*left).count();
-        timeout_ms = ms + ms / 10 + 500;
+    const std::string key = statement_key(params, sql);
+    for (int attempt = 0;; ++attempt) {
+        auto r = std::make_shared<Request>();
+        r->sql = sql;
+        impl->send(r, key, params, impl->statement_timeout_ms());
+        std::exception_ptr cancelled;
+        try {
+            co_await impl->wait_done(r);
+        } catch (const Cancelled&) {
+            cancelled = std::current_exception();
+        }
+        if (cancelled) {
+            co_await shield(impl->cancel_and_drain(r));
+            std::rethrow_exception(cancelled);
+        }
+        if (r->error) {
+            if (r->stale && impl->drop_stale(*r) && attempt == 0) continue;
+            std::rethrow_exception(r->error);
+        }
+        if (!r->result) throw Error("", "no result", r->sql);
+        co_return std::move(*r->result);
     }
-    impl->send(r, key, params, timeout_ms);
+}
+
+Task<std::vector<BatchResult>> Connection::run_batch(Batch batch) {
+    if (!impl_) throw Error("08003", "connection is closed");
+    auto impl = impl_;
+    const long long timeout_ms = impl->statement_timeout_ms();
+    std::vector<std::shared_ptr<Request>> requests;
+    requests.reserve(batch.items_.size());
+    for (auto& [sql, params] : batch.items_) {
+        auto r = std::make_shared<Request>();
+        r->sql = sql;
+        impl->send(r, statement_key(params, sql), params, timeout_ms);
+        requests.push_back(std::move(r));
+    }
     std::exception_ptr cancelled;
     try {
-        co_await impl->wait_done(r);
+        for (auto& r : requests) co_await impl->wait_done(r);
     } catch (const Cancelled&) {
         cancelled = std::current_exception();
     }
     if (cancelled) {
-        co_await shield(impl->cancel_and_drain(r));
+        for (auto& r : requests) {
+            if (!r->done) {
+                co_await shield(impl->cancel_and_drain(r));
+                break;
+            }
+        }
         std::rethrow_exception(cancelled);
     }
-    if (r->error) std::rethrow_exception(r->error);
-    if (!r->result) throw Error("", "no result", r->sql);
-    co_return std::move(*r->result);
+    std::vector<BatchResult> out(requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        auto& r = requests[i];
+        if (r->error && r->stale && impl->drop_stale(*r)) {
+            // Prepared again and retried alone (still in order: the batch ran
+            // outside a transaction block).
+            try {
+                out[i].result.emplace(co_await query_params(batch.items_[i].first,
+                                                            std::move(batch.items_[i].second)));
+            } catch (const std::exception&) {
+                out[i].error = std::current_exception();
+            }
+            continue;
+        }
+        if (r->error) {
+            out[i].error = r->error;
+        } else if (r->result) {
+            out[i].result = std::move(*r->result);
+        } else {
+            out[i].error = std::make_exception_ptr(Error("", "no result", r->sql));
+        }
+    }
+    co_return out;
 }
 
 Task<std::int64_t> Connection::execute_params(std::string sql, Params params) {

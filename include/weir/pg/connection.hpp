@@ -22,9 +22,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "weir/core/task.hpp"
@@ -46,7 +49,43 @@ struct ConnectionStats {
     std::uint64_t statement_cache_hits = 0;
     std::uint64_t statement_cache_misses = 0;  // = statements prepared
     std::uint64_t statement_cache_evictions = 0;
-    std::size_t statement_cache_size = 0;  // statements cached now
+    std::uint64_t statement_reprepares = 0;  // stale statements dropped (DISCARD, schema change)
+    std::size_t statement_cache_size = 0;    // statements cached now
+};
+
+// Batch: several statements sent in one round trip, each with its own
+// result or error (each is its own implicit transaction: an error fails only
+// its statement).
+//
+//     weir::pg::Batch b;
+//     b.add("INSERT INTO t VALUES ($1)", 1).add("SELECT count(*) FROM t");
+//     auto results = co_await conn.run_batch(std::move(b));
+//     auto n = results[1].get()[0].get<std::int64_t>(0);   // get() rethrows its error
+class Batch {
+public:
+    template <class... Args>
+    Batch& add(std::string_view sql, const Args&... args) {
+        Params p;
+        (p.add(args), ...);
+        items_.emplace_back(std::string(sql), std::move(p));
+        return *this;
+    }
+    std::size_t size() const noexcept { return items_.size(); }
+
+private:
+    friend class Connection;
+    std::vector<std::pair<std::string, Params>> items_;
+};
+
+struct BatchResult {
+    std::optional<Result> result;
+    std::exception_ptr error;
+    bool ok() const noexcept { return !error; }
+    // The result, or the statement's error rethrown.
+    const Result& get() const {
+        if (error) std::rethrow_exception(error);
+        return *result;
+    }
 };
 
 class Connection {
@@ -87,6 +126,9 @@ public:
         co_return r.as<T>();
     }
     Task<Result> query_params(std::string sql, Params params);
+    // Sends every statement of the batch before waiting for any result.
+    // Stale cached statements are prepared again and retried as in query().
+    Task<std::vector<BatchResult>> run_batch(Batch batch);
     Task<std::int64_t> execute_params(std::string sql, Params params);
 
     bool is_open() const noexcept { return impl_ != nullptr; }
