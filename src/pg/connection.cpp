@@ -457,6 +457,22 @@ Task<Connection> Connection::connect(std::string url, ConnectionOptions options)
 
 namespace {
 
+void record_error(QueryMetrics& m, const std::string& sqlstate) {
+    m.errors.fetch_add(1, std::memory_order_relaxed);
+    try {
+        ++m.errors_by_sqlstate[sqlstate.empty() ? "?????" : sqlstate];
+    } catch (...) {
+    }
+}
+
+void record_latency(QueryMetrics& m, std::chrono::steady_clock::time_point started) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    m.queries.fetch_add(1, std::memory_order_relaxed);
+    m.latency_us.record(static_cast<std::uint64_t>(us < 0 ? 0 : us));
+}
+
 std::string statement_key(const Params& params, const std::string& sql) {
     std::string key = params.type_signature();
     key += '|';
@@ -470,10 +486,17 @@ Task<Result> Connection::query_params(std::string sql, Params params) {
     if (!impl_) throw Error("08003", "connection is closed", sql);
     auto impl = impl_;
     const std::string key = statement_key(params, sql);
+    QueryMetrics* metrics = impl->options.metrics.get();
+    const auto started = std::chrono::steady_clock::now();
     for (int attempt = 0;; ++attempt) {
         auto r = std::make_shared<Request>();
         r->sql = sql;
-        impl->send(r, key, params, impl->statement_timeout_ms());
+        try {
+            impl->send(r, key, params, impl->statement_timeout_ms());
+        } catch (const Error& e) {
+            if (metrics) record_error(*metrics, e.sqlstate());
+            throw;
+        }
         std::exception_ptr cancelled;
         try {
             co_await impl->wait_done(r);
@@ -482,12 +505,25 @@ Task<Result> Connection::query_params(std::string sql, Params params) {
         }
         if (cancelled) {
             co_await shield(impl->cancel_and_drain(r));
+            if (metrics) metrics->cancellations.fetch_add(1, std::memory_order_relaxed);
             std::rethrow_exception(cancelled);
         }
         if (r->error) {
             if (r->stale && impl->drop_stale(*r) && attempt == 0) continue;
+            if (metrics) {
+                std::string state;
+                try {
+                    std::rethrow_exception(r->error);
+                } catch (const Error& e) {
+                    state = e.sqlstate();
+                } catch (...) {
+                }
+                record_error(*metrics, state);
+                record_latency(*metrics, started);
+            }
             std::rethrow_exception(r->error);
         }
+        if (metrics) record_latency(*metrics, started);
         if (!r->result) throw Error("", "no result", r->sql);
         co_return std::move(*r->result);
     }

@@ -32,6 +32,7 @@
 
 #include "weir/core/task.hpp"
 #include "weir/pg/error.hpp"
+#include "weir/pg/metrics.hpp"
 #include "weir/pg/params.hpp"
 #include "weir/pg/result.hpp"
 
@@ -39,6 +40,8 @@ namespace weir::pg {
 
 struct ConnectionOptions {
     std::size_t statement_cache_size = 256;
+    // Where query counts and latencies are recorded (nullptr: nowhere).
+    std::shared_ptr<QueryMetrics> metrics = nullptr;
 };
 
 // The server's transaction state as last reported (PQtransactionStatus).
