@@ -96,6 +96,7 @@ struct Connection::Impl {
     bool registered = false;
     bool broken = false;
     bool driving = false;
+    bool exclusive = false;  // COPY or a notification wait owns the connection
     bool flush_pending = false;
     std::deque<std::shared_ptr<Request>> queue;
     ConnectionOptions options;
@@ -235,6 +236,8 @@ struct Connection::Impl {
     void send(const std::shared_ptr<Request>& r, const std::string& key, const Params& p,
               long long timeout_ms) {
         if (broken || !conn) throw Error("08003", "connection is broken or closed", r->sql);
+        if (exclusive)
+            throw Error("55000", "connection is busy with COPY or a notification wait", r->sql);
         auto [name, prepare] = statement(key);
         r->statement = name;
         r->prepare = prepare;
@@ -393,6 +396,48 @@ struct Connection::Impl {
                 co_await r->ev.wait();
             }
         }
+    }
+
+    // --- Exclusive use (COPY, notifications): nothing else is in flight. ---
+    [[noreturn]] void fail(const std::string& sql) {
+        std::string why = conn_message();
+        set_broken(why);
+        throw Error("08006", why, sql);
+    }
+    Task<void> wait_io(bool write, const std::string& sql) {
+        ReadyWait w(&io, true, write);
+        co_await w;
+        if (broken || io.fd < 0) fail(sql);
+    }
+    Task<void> flush_all(const std::string& sql) {
+        for (;;) {
+            const int rc = PQflush(conn);
+            if (rc == 0) co_return;
+            if (rc < 0) fail(sql);
+            co_await wait_io(true, sql);
+            if (!PQconsumeInput(conn)) fail(sql);
+        }
+    }
+    // The next result of a simple-protocol query (nullptr: no more).
+    Task<PGresult*> next_result(const std::string& sql) {
+        for (;;) {
+            if (!PQconsumeInput(conn)) fail(sql);
+            if (!PQisBusy(conn)) co_return PQgetResult(conn);
+            co_await wait_io(false, sql);
+        }
+    }
+    // Leaves pipeline mode and sends `sql` with the simple protocol.
+    void begin_exclusive(const std::string& sql) {
+        if (broken || !conn) throw Error("08003", "connection is broken or closed", sql);
+        if (exclusive || driving || !queue.empty())
+            throw Error("55000", "COPY needs a connection with nothing else in flight", sql);
+        if (PQexitPipelineMode(conn) != 1) fail(sql);
+        exclusive = true;
+        if (!PQsendQuery(conn, sql.c_str())) fail(sql);
+    }
+    void end_exclusive(const std::string& sql) {
+        exclusive = false;
+        if (!broken && PQenterPipelineMode(conn) != 1) fail(sql);
     }
 
     // After the waiting task was cancelled: cancel the statement on the
@@ -584,6 +629,240 @@ Task<std::vector<BatchResult>> Connection::run_batch(Batch batch) {
 Task<std::int64_t> Connection::execute_params(std::string sql, Params params) {
     Result r = co_await query_params(std::move(sql), std::move(params));
     co_return r.affected_rows();
+}
+
+namespace {
+
+std::int64_t command_tuples(PGresult* res) {
+    const char* n = PQcmdTuples(res);
+    return n && *n ? std::stoll(n) : 0;
+}
+
+}  // namespace
+
+Task<std::int64_t> Connection::copy_from(std::string sql, CopySource next_chunk) {
+    if (!impl_) throw Error("08003", "connection is closed", sql);
+    auto impl = impl_;
+    impl->begin_exclusive(sql);
+    std::exception_ptr error;        // the server's or the source's
+    std::exception_ptr interrupted;  // cancellation or connection loss: connection closed
+    std::int64_t rows = 0;
+    try {
+        // Until the server asks for data.
+        bool copying = false;
+        for (;;) {
+            PGresult* res = co_await impl->next_result(sql);
+            if (!res) break;
+            const auto st = PQresultStatus(res);
+            if (st == PGRES_COPY_IN) {
+                PQclear(res);
+                copying = true;
+                break;
+            }
+            if (!error && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+                error = std::make_exception_ptr(error_from(res, sql));
+            PQclear(res);
+        }
+        if (copying) {
+            std::exception_ptr source_error;
+            try {
+                for (;;) {
+                    std::optional<std::string> chunk = co_await next_chunk();
+                    if (!chunk) break;
+                    for (;;) {
+                        const int rc = PQputCopyData(impl->conn, chunk->data(),
+                                                     static_cast<int>(chunk->size()));
+                        if (rc == 1) break;
+                        if (rc < 0) impl->fail(sql);
+                        co_await impl->wait_io(true, sql);
+                    }
+                    if (PQflush(impl->conn) < 0) impl->fail(sql);
+                }
+            } catch (const std::exception&) {
+                source_error = std::current_exception();
+            }
+            if (impl->broken) std::rethrow_exception(source_error);
+            for (;;) {
+                const int rc =
+                    PQputCopyEnd(impl->conn, source_error ? "aborted by the client" : nullptr);
+                if (rc == 1) break;
+                if (rc < 0) impl->fail(sql);
+                co_await impl->wait_io(true, sql);
+            }
+            co_await impl->flush_all(sql);
+            for (;;) {
+                PGresult* res = co_await impl->next_result(sql);
+                if (!res) break;
+                const auto st = PQresultStatus(res);
+                if (st == PGRES_COMMAND_OK) {
+                    rows = command_tuples(res);
+                } else if (!error && !source_error) {
+                    error = std::make_exception_ptr(error_from(res, sql));
+                }
+                PQclear(res);
+            }
+            if (source_error) error = source_error;
+        }
+    } catch (...) {
+        interrupted = std::current_exception();
+    }
+    if (interrupted) {
+        impl->set_broken("COPY interrupted");
+        impl->exclusive = false;
+        std::rethrow_exception(interrupted);
+    }
+    impl->end_exclusive(sql);
+    if (error) std::rethrow_exception(error);
+    co_return rows;
+}
+
+Task<std::int64_t> Connection::copy_from_chunks(std::string sql, std::vector<std::string> chunks) {
+    std::size_t i = 0;
+    CopySource source = [&]() -> Task<std::optional<std::string>> {
+        if (i == chunks.size()) co_return std::nullopt;
+        co_return std::move(chunks[i++]);
+    };
+    co_return co_await copy_from(std::move(sql), std::move(source));
+}
+
+std::string copy_text_row(const std::vector<std::optional<std::string>>& fields) {
+    std::string out;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (i) out += '\t';
+        if (!fields[i]) {
+            out += "\\N";
+            continue;
+        }
+        for (char c : *fields[i]) {
+            switch (c) {
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                default:
+                    out += c;
+            }
+        }
+    }
+    out += '\n';
+    return out;
+}
+
+Task<std::int64_t> Connection::copy_from_rows(
+    std::string sql, std::vector<std::vector<std::optional<std::string>>> rows) {
+    std::vector<std::string> chunks;
+    std::string chunk;
+    for (const auto& row : rows) {
+        chunk += copy_text_row(row);
+        if (chunk.size() >= 64 * 1024) chunks.push_back(std::exchange(chunk, {}));
+    }
+    if (!chunk.empty()) chunks.push_back(std::move(chunk));
+    co_return co_await copy_from_chunks(std::move(sql), std::move(chunks));
+}
+
+Task<std::int64_t> Connection::copy_to(std::string sql, CopySink on_chunk) {
+    if (!impl_) throw Error("08003", "connection is closed", sql);
+    auto impl = impl_;
+    impl->begin_exclusive(sql);
+    std::exception_ptr error;
+    std::exception_ptr interrupted;
+    std::int64_t rows = 0;
+    try {
+        co_await impl->flush_all(sql);
+        bool copying = false;
+        for (;;) {
+            PGresult* res = co_await impl->next_result(sql);
+            if (!res) break;
+            const auto st = PQresultStatus(res);
+            if (st == PGRES_COPY_OUT) {
+                PQclear(res);
+                copying = true;
+                break;
+            }
+            if (!error && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+                error = std::make_exception_ptr(error_from(res, sql));
+            PQclear(res);
+        }
+        if (copying) {
+            for (;;) {
+                char* buf = nullptr;
+                const int n = PQgetCopyData(impl->conn, &buf, 1);
+                if (n > 0) {
+                    std::string chunk(buf, static_cast<std::size_t>(n));
+                    PQfreemem(buf);
+                    if (!error) {
+                        try {
+                            on_chunk(chunk);
+                        } catch (const std::exception&) {
+                            error = std::current_exception();  // drained, then rethrown
+                        }
+                    }
+                    continue;
+                }
+                if (n == 0) {
+                    co_await impl->wait_io(false, sql);
+                    if (!PQconsumeInput(impl->conn)) impl->fail(sql);
+                    continue;
+                }
+                if (n == -2) impl->fail(sql);
+                break;  // -1: done
+            }
+            for (;;) {
+                PGresult* res = co_await impl->next_result(sql);
+                if (!res) break;
+                if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+                    rows = command_tuples(res);
+                } else if (!error) {
+                    error = std::make_exception_ptr(error_from(res, sql));
+                }
+                PQclear(res);
+            }
+        }
+    } catch (...) {
+        interrupted = std::current_exception();
+    }
+    if (interrupted) {
+        impl->set_broken("COPY interrupted");
+        impl->exclusive = false;
+        std::rethrow_exception(interrupted);
+    }
+    impl->end_exclusive(sql);
+    if (error) std::rethrow_exception(error);
+    co_return rows;
+}
+
+Task<Notification> Connection::next_notification() {
+    if (!impl_) throw Error("08003", "connection is closed");
+    auto impl = impl_;
+    const std::string what = "(waiting for notifications)";
+    for (;;) {
+        if (impl->broken || !impl->conn)
+            throw Error("08006", "connection is broken or closed", what);
+        if (PGnotify* n = PQnotifies(impl->conn)) {
+            Notification out{n->relname ? n->relname : "", n->extra ? n->extra : "", n->be_pid};
+            PQfreemem(n);
+            co_return out;
+        }
+        if (impl->exclusive || impl->driving || !impl->queue.empty())
+            throw std::logic_error(
+                "pg::Connection::next_notification: other requests are in flight (use a "
+                "dedicated connection, e.g. pg::Listener)");
+        impl->exclusive = true;
+        struct Release {
+            Impl* i;
+            ~Release() { i->exclusive = false; }
+        } release{impl.get()};
+        co_await impl->wait_io(false, what);
+        if (!PQconsumeInput(impl->conn) || PQstatus(impl->conn) == CONNECTION_BAD) impl->fail(what);
+    }
 }
 
 bool Connection::is_broken() const noexcept { return !impl_ || impl_->broken; }

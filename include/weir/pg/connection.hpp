@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -91,6 +92,20 @@ struct BatchResult {
     }
 };
 
+// One NOTIFY received (see Listener).
+struct Notification {
+    std::string channel;
+    std::string payload;
+    int sender_pid = 0;
+};
+
+// COPY ... FROM STDIN: yields the next chunk of COPY data, or nullopt at the end.
+using CopySource = std::function<Task<std::optional<std::string>>()>;
+// COPY ... TO STDOUT: receives each chunk (one row per chunk in text format).
+using CopySink = std::function<void(std::string_view)>;
+// One row in COPY's text format (tab-separated, escaped, NULL as \N, newline-terminated).
+std::string copy_text_row(const std::vector<std::optional<std::string>>& fields);
+
 class Connection {
 public:
     struct Impl;
@@ -133,6 +148,25 @@ public:
     // Stale cached statements are prepared again and retried as in query().
     Task<std::vector<BatchResult>> run_batch(Batch batch);
     Task<std::int64_t> execute_params(std::string sql, Params params);
+
+    // COPY. These need the connection to themselves (nothing else in flight;
+    // other requests fail with SQLSTATE 55000 meanwhile) and run outside
+    // pipeline mode. They return the rows copied. An error of the server or
+    // of the source/sink is thrown after the COPY ended and leaves the
+    // connection usable; a cancellation or connection loss mid-COPY closes it.
+    //
+    //     co_await conn.copy_from_rows("COPY t (id, name) FROM STDIN", {{"1", "a"}, {"2",
+    //     std::nullopt}}); co_await conn.copy_to("COPY t TO STDOUT", [&](std::string_view chunk) {
+    //     out += chunk; });
+    Task<std::int64_t> copy_from(std::string sql, CopySource next_chunk);
+    Task<std::int64_t> copy_from_chunks(std::string sql, std::vector<std::string> chunks);
+    Task<std::int64_t> copy_from_rows(std::string sql,
+                                      std::vector<std::vector<std::optional<std::string>>> rows);
+    Task<std::int64_t> copy_to(std::string sql, CopySink on_chunk);
+
+    // Waits for the next NOTIFY on a connection that has run LISTEN and has
+    // nothing else in flight (see Listener for the reconnecting stream).
+    Task<Notification> next_notification();
 
     bool is_open() const noexcept { return impl_ != nullptr; }
     // The connection failed (server gone, terminated, protocol error).
