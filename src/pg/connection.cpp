@@ -96,8 +96,13 @@ struct Connection::Impl {
     bool registered = false;
     bool broken = false;
     bool driving = false;
-    bool exclusive = false;  // COPY or a notification wait owns the connection
-    bool flush_pending = false;
+    bool exclusive = false;      // COPY or a notification wait owns the connection
+    bool flush_pending = false;  // PQflush left data behind: wait for writability
+    // Requests queued in libpq but not yet flushed: a driver parked on this
+    // connection flushes them when it next wakes (results of the request it
+    // waits for are bound to arrive), so requests sent meanwhile go out in
+    // one write. Results come back in order, so this costs no latency.
+    bool unflushed = false;
     std::deque<std::shared_ptr<Request>> queue;
     ConnectionOptions options;
     ConnectionStats stats;
@@ -267,11 +272,16 @@ struct Connection::Impl {
             throw Error("08006", why, r->sql);
         }
         queue.push_back(r);
-        flush();
+        if (driving) {
+            unflushed = true;
+        } else {
+            flush();
+        }
     }
 
     void flush() noexcept {
         if (broken) return;
+        unflushed = false;
         int rc = PQflush(conn);
         if (rc < 0) set_broken(conn_message());
         flush_pending = rc == 1;
@@ -280,7 +290,7 @@ struct Connection::Impl {
     // Reads what is available and completes requests. Never throws.
     void step() noexcept {
         if (broken) return;
-        if (flush_pending) flush();
+        if (flush_pending || unflushed) flush();
         if (broken) return;
         if (!PQconsumeInput(conn)) {
             set_broken(conn_message());
