@@ -114,11 +114,11 @@ WEIR_TEST(PgListen, ReconnectsAndListensAgain) {
     const int pid = listener.backend_pid();
     co_await admin.query("SELECT pg_terminate_backend($1)", pid);
     std::string got;
+    auto receive = [&]() -> weir::Task<void> {
+        auto n = co_await weir::with_timeout(30s, listener.next());
+        got = n.payload;
+    };
     co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
-        auto receive = [&]() -> weir::Task<void> {
-            auto n = co_await weir::with_timeout(30s, listener.next());
-            got = n.payload;
-        };
         g.spawn(receive());
         // Keep notifying until the listener is back (no timing assumption).
         for (int i = 0; i < 3000 && got.empty(); ++i) {

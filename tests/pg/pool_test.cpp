@@ -257,8 +257,10 @@ WEIR_TEST(PgPool, ReconnectsWithBackoffWhileServerIsDownToThread) {
         co_await weir::with_resource(
             co_await Pool::open(patient), [&](Pool& p2) -> weir::Task<void> {
                 std::int32_t got = 0;
+                // Spawned coroutines must not be closures living in the group
+                // body's frame (it may end first).
+                auto query = [&]() -> weir::Task<void> { got = co_await select_value(p2, 5); };
                 co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
-                    auto query = [&]() -> weir::Task<void> { got = co_await select_value(p2, 5); };
                     g.spawn(query());
                     co_await weir::sleep_for(100ms);
                     auto start = [] { weir::pg::test::server().start(); };
@@ -274,14 +276,14 @@ WEIR_TEST(PgPool, MetricsCountAcquiresWaitersAndQueries) {
     auto opts = options(0, 1);
     co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
         std::size_t waiters_seen = 0;
+        auto holder = [&]() -> weir::Task<void> {
+            auto conn = co_await pool.acquire();
+            co_await weir::sleep_for(50ms);
+            waiters_seen = pool.stats().waiters;
+            EXPECT_EQ(pool.stats().size, 1u);
+            EXPECT_EQ(pool.stats().in_use, 1u);
+        };
         co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
-            auto holder = [&]() -> weir::Task<void> {
-                auto conn = co_await pool.acquire();
-                co_await weir::sleep_for(50ms);
-                waiters_seen = pool.stats().waiters;
-                EXPECT_EQ(pool.stats().size, 1u);
-                EXPECT_EQ(pool.stats().in_use, 1u);
-            };
             g.spawn(holder());
             co_await weir::sleep_for(10ms);
             g.spawn(select_value(pool, 1));

@@ -21,8 +21,10 @@
 //
 // Pools are per shard: a Pool, its connections and its metrics belong to the
 // shard that opened it (no locks, no cross-thread hand-off). A multi-shard
-// server opens one Pool per shard (e.g. in each shard's lifespan), so the
-// database sees up to shards x max_size connections.
+// server opens one Pool per shard: the HTTP App's on_startup hooks run once
+// per shard, so opening the Pool there and storing it in the shard's
+// Resources gives every shard its own pool; the database then sees up to
+// shards x max_size connections.
 #pragma once
 
 #include <chrono>

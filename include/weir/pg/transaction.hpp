@@ -17,7 +17,9 @@
 // transaction. Inside a transaction the inherited deadline does not become
 // statement_timeout (the setting would outlive the statement); cancellation
 // still cancels the running statement on the server. Options of a nested
-// scope are ignored (a savepoint inherits the transaction's).
+// scope are ignored (a savepoint inherits the transaction's). While a
+// transaction is open, its connection belongs to the scope: statements that
+// other tasks pipeline onto the same connection would run inside it.
 #pragma once
 
 #include <exception>
