@@ -1,10 +1,12 @@
 // Explicit batches and transparent re-prepare of stale cached statements.
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "pg_test_util.hpp"
 #include "weir/core/task_group.hpp"
+#include "weir/core/timeout.hpp"
 #include "weir/pg/connection.hpp"
 #include "weir/pg/transaction.hpp"
 #include "weir/testing/async_test.hpp"
@@ -115,4 +117,26 @@ WEIR_TEST(PgReprepare, ResultTypeChangeIsRetriedOutsideTransactionsOnly) {
     Result three = co_await conn.query("SELECT * FROM rp");
     EXPECT_EQ(three.columns(), 3);
     EXPECT_EQ(conn.stats().statement_reprepares, 2u);
+}
+
+WEIR_TEST(PgBatch, CancelledBatchIsCancelledAndTheConnectionStaysUsableToThread) {
+    auto conn = co_await Connection::connect(weir::pg::test::url());
+    weir::pg::Batch batch;
+    batch.add("SELECT pg_sleep(10)").add("SELECT $1::int4", 1).add("SELECT pg_sleep(10)");
+    bool timed_out = false;
+    try {
+        auto t = conn.run_batch(std::move(batch));
+        co_await weir::with_timeout(std::chrono::milliseconds(200), std::move(t));
+    } catch (const weir::TimeoutError&) {
+        timed_out = true;
+    }
+    EXPECT_TRUE(timed_out);
+    EXPECT_FALSE(conn.is_broken());
+    // Whatever of the batch was still queued is drained or dropped; the
+    // connection answers in order afterwards (the third sleep may still run:
+    // only the statement at the head is cancelled on the server; the
+    // deadline also became its statement_timeout).
+    Result r =
+        co_await weir::with_timeout(std::chrono::seconds(30), conn.query("SELECT $1::int4", 7));
+    EXPECT_EQ(r[0].get<std::int32_t>(0), 7);
 }
