@@ -21,7 +21,8 @@
 //
 // Pools are per shard: a Pool, its connections and its metrics belong to the
 // shard that opened it (no locks, no cross-thread hand-off). A multi-shard
-// server opens one Pool per shard: the HTTP App's on_startup hooks run once
+// server opens one Pool per shard (pg::ShardedPool does it for every shard of
+// the runtime); equivalently, the HTTP App's on_startup hooks run once
 // per shard, so opening the Pool there and storing it in the shard's
 // Resources gives every shard its own pool; the database then sees up to
 // shards x max_size connections.
