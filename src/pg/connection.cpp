@@ -70,7 +70,8 @@ private:
 struct Request {
     std::string sql;
     std::string statement;
-    bool setup = false;  // a set_config(statement_timeout) precedes the statement
+    bool setup = false;     // a set_config(statement_timeout) precedes the statement
+    bool teardown = false;  // in a transaction: the previous value is restored after it
     bool setup_seen = false;
     bool prepare = false;
     bool prepare_seen = false;
@@ -227,9 +228,6 @@ struct Connection::Impl {
         // the server stops on its own even if the cancel request never arrives.
         // It gets a grace period: the client's own timer must normally fire
         // first, so callers see TimeoutError rather than a 57014 server error.
-        // Not inside a transaction block: there a local setting would last
-        // until the end of the transaction (and fail in an aborted one).
-        if (transaction_depth != 0) return 0;
         auto left = remaining_time();
         if (!left) return 0;
         const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*left).count();
@@ -238,8 +236,14 @@ struct Connection::Impl {
 
     // `timeout_ms` > 0: the statement runs with that statement_timeout (set
     // with is_local, so it ends with the request's implicit transaction).
+    //
+    // Inside a transaction block a local setting would last until the end of
+    // the transaction, so the previous value is saved before and restored
+    // after the statement (if the statement fails, the transaction is
+    // aborted and its rollback reverts the setting anyway).
     void send(const std::shared_ptr<Request>& r, const std::string& key, const Params& p,
               long long timeout_ms) {
+        const bool in_transaction = transaction_depth != 0;
         if (broken || !conn) throw Error("08003", "connection is broken or closed", r->sql);
         if (exclusive)
             throw Error("55000", "connection is busy with COPY or a notification wait", r->sql);
@@ -253,8 +257,13 @@ struct Connection::Impl {
             r->setup = true;
             const std::string ms = std::to_string(timeout_ms);
             const char* setup_values[1] = {ms.c_str()};
-            ok = PQsendQueryParams(conn, "SELECT set_config('statement_timeout', $1, true)", 1,
-                                   nullptr, setup_values, nullptr, nullptr, 1) != 0;
+            const char* setup_sql = in_transaction
+                                        ? "SELECT set_config('weir.saved_statement_timeout', "
+                                          "current_setting('statement_timeout'), true), "
+                                          "set_config('statement_timeout', $1, true)"
+                                        : "SELECT set_config('statement_timeout', $1, true)";
+            ok = PQsendQueryParams(conn, setup_sql, 1, nullptr, setup_values, nullptr, nullptr,
+                                   1) != 0;
         }
         if (ok && prepare) {
             const auto& types = p.types();
@@ -263,6 +272,13 @@ struct Connection::Impl {
         }
         ok = ok && PQsendQueryPrepared(conn, name.c_str(), n, values.data(), p.lengths().data(),
                                        p.formats().data(), 1) != 0;
+        if (ok && r->setup && in_transaction) {
+            r->teardown = true;
+            ok = PQsendQueryParams(conn,
+                                   "SELECT set_config('statement_timeout', "
+                                   "current_setting('weir.saved_statement_timeout'), true)",
+                                   0, nullptr, nullptr, nullptr, nullptr, 1) != 0;
+        }
         ok = ok && PQpipelineSync(conn) != 0;
         if (!ok) {
             // Nothing of this request may remain queued in libpq in a
@@ -326,6 +342,10 @@ struct Connection::Impl {
         if (is_setup) r->setup_seen = true;
         const bool is_prepare = !is_setup && r->prepare && !r->prepare_seen;
         if (is_prepare) r->prepare_seen = true;
+        if (!is_setup && !is_prepare && r->teardown && r->query_seen) {
+            PQclear(res);  // the statement_timeout restore (or its abort)
+            return;
+        }
         if (st == PGRES_PIPELINE_ABORTED) {
             // An earlier command of this request failed (its error is kept).
             if (is_prepare) forget_statement(r->statement);
@@ -538,6 +558,10 @@ std::string statement_key(const Params& params, const std::string& sql) {
 }  // namespace
 
 Task<Result> Connection::query_params(std::string sql, Params params) {
+    return run_query(std::move(sql), std::move(params), true);
+}
+
+Task<Result> Connection::run_query(std::string sql, Params params, bool with_deadline) {
     if (!impl_) throw Error("08003", "connection is closed", sql);
     auto impl = impl_;
     const std::string key = statement_key(params, sql);
@@ -547,7 +571,7 @@ Task<Result> Connection::query_params(std::string sql, Params params) {
         auto r = std::make_shared<Request>();
         r->sql = sql;
         try {
-            impl->send(r, key, params, impl->statement_timeout_ms());
+            impl->send(r, key, params, with_deadline ? impl->statement_timeout_ms() : 0);
         } catch (const Error& e) {
             if (metrics) record_error(*metrics, e.sqlstate());
             throw;

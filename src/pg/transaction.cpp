@@ -31,19 +31,23 @@ std::string begin_statement(const TransactionOptions& o) {
     return s;
 }
 
+// Not a coroutine: the Params temporary never sits in a co_await expression
+// (g++ 12 would destroy it twice).
+Task<Result> Transaction::control(Connection& conn, std::string sql) {
+    return conn.run_query(std::move(sql), Params(), false);
+}
+
 Task<Transaction> Transaction::begin(Connection& conn, TransactionOptions options) {
     int* depth = conn.transaction_depth();
     if (!depth) throw Error("08003", "connection is closed", "BEGIN");
     const int d = *depth + 1;
-    // Counted before BEGIN is sent: transaction commands never get a
-    // statement_timeout set_config() in front of them.
     *depth = d;
     Transaction tx(&conn, d);
     try {
         if (d == 1) {
-            co_await conn.execute(begin_statement(options));
+            co_await control(conn, begin_statement(options));
         } else {
-            co_await conn.execute("SAVEPOINT " + savepoint_name(d));
+            co_await control(conn, "SAVEPOINT " + savepoint_name(d));
         }
     } catch (...) {
         tx.finished_ = true;
@@ -65,9 +69,9 @@ Task<void> Transaction::commit() {
         ~Leave() { t->leave(); }
     } leave_on_exit{this};
     if (depth_ == 1) {
-        co_await conn_->execute("COMMIT");
+        co_await control(*conn_, "COMMIT");
     } else {
-        co_await conn_->execute("RELEASE SAVEPOINT " + savepoint_name(depth_));
+        co_await control(*conn_, "RELEASE SAVEPOINT " + savepoint_name(depth_));
     }
 }
 
@@ -84,13 +88,13 @@ Task<void> Transaction::rollback() {
     bool ok = true;
     try {
         if (outer) {
-            auto t = conn.execute("ROLLBACK");
+            auto t = control(conn, "ROLLBACK");
             co_await with_timeout(std::chrono::seconds(10), std::move(t));
         } else {
             const std::string name = savepoint_name(depth_);
-            auto t1 = conn.execute("ROLLBACK TO SAVEPOINT " + name);
+            auto t1 = control(conn, "ROLLBACK TO SAVEPOINT " + name);
             co_await with_timeout(std::chrono::seconds(10), std::move(t1));
-            auto t2 = conn.execute("RELEASE SAVEPOINT " + name);
+            auto t2 = control(conn, "RELEASE SAVEPOINT " + name);
             co_await with_timeout(std::chrono::seconds(10), std::move(t2));
         }
     } catch (const std::exception&) {

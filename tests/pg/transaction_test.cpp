@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "pg_test_util.hpp"
 #include "weir/core/sleep.hpp"
@@ -160,6 +161,39 @@ WEIR_TEST(PgTransaction, DeadlineInsideTransactionDoesNotBreakRollback) {
     EXPECT_EQ(conn.transaction_status(), TransactionStatus::idle);
     Result r = co_await conn.query("SELECT current_setting('statement_timeout')");
     EXPECT_EQ(r[0].get<std::string>(0), "0");
+}
+
+WEIR_TEST(PgTransaction, DeadlineIsTheStatementTimeoutOfOneStatementInATransaction) {
+    auto conn = co_await Connection::connect(weir::pg::test::url());
+    auto show = [&]() -> weir::Task<std::string> {
+        Result r = co_await conn.query("SELECT current_setting('statement_timeout')");
+        co_return r[0].get<std::string>(0);
+    };
+    std::vector<std::string> seen;
+    auto body = [&](Transaction& tx) -> weir::Task<void> {
+        co_await tx->execute("SET LOCAL statement_timeout = '123s'");
+        seen.push_back(co_await weir::with_timeout(60s, show()));  // the deadline's
+        seen.push_back(co_await show());                           // restored: the user's own
+        seen.push_back(co_await weir::with_timeout(60s, show()));
+        seen.push_back(co_await show());
+    };
+    co_await weir::pg::transaction(conn, body);
+    CO_ASSERT_EQ(seen.size(), 4u);
+    EXPECT_NE(seen[0], "123s");
+    EXPECT_NE(seen[0], "0");
+    EXPECT_EQ(seen[1], "123s");
+    EXPECT_NE(seen[2], "123s");
+    EXPECT_EQ(seen[3], "123s");
+    EXPECT_EQ(co_await show(), "0");  // SET LOCAL ended with the transaction
+    // A statement that runs past its deadline inside a transaction is
+    // cancelled; the transaction rolls back and the connection is clean.
+    auto slow = [&](Transaction& tx) -> weir::Task<void> {
+        co_await tx->query("SELECT pg_sleep(10)");
+    };
+    auto run = [&]() -> weir::Task<void> { co_await weir::pg::transaction(conn, slow); };
+    EXPECT_THROW(co_await weir::with_timeout(300ms, run()), weir::TimeoutError);
+    EXPECT_EQ(conn.transaction_status(), TransactionStatus::idle);
+    EXPECT_EQ(co_await show(), "0");
 }
 
 WEIR_TEST(PgTransaction, PoolNeverReusesAConnectionInATransaction) {

@@ -17,7 +17,10 @@
 // period so the client-side timeout normally fires first; such a statement
 // runs in an implicit transaction with the set_config() call, so statements
 // that refuse transaction blocks (VACUUM, CREATE DATABASE) must run without a
-// deadline. Use a Connection on the shard that created it.
+// deadline. Inside a pg::transaction scope the previous statement_timeout is
+// restored after the statement; a transaction opened by hand (execute
+// "BEGIN") keeps the deadline's value until it ends. Use a Connection on the
+// shard that created it.
 #pragma once
 
 #include <cstddef>
@@ -188,6 +191,8 @@ public:
 
 private:
     friend class Transaction;
+    // with_deadline = false: no statement_timeout (transaction control).
+    Task<Result> run_query(std::string sql, Params params, bool with_deadline);
     // Nesting depth of Transaction scopes open on this connection.
     int* transaction_depth() noexcept;
     explicit Connection(std::shared_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}

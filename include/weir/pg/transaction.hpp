@@ -14,9 +14,10 @@
 // With a pool, pass the pooled connection: transaction(*conn, ...). If the
 // rollback itself fails (connection lost), a bare Connection is closed and
 // a pooled one is discarded: a connection is never reused inside a
-// transaction. Inside a transaction the inherited deadline does not become
-// statement_timeout (the setting would outlive the statement); cancellation
-// still cancels the running statement on the server. Options of a nested
+// transaction. Inside a transaction the inherited deadline still becomes the
+// statement's statement_timeout: the previous value is saved before and
+// restored after each such statement; the transaction control statements
+// themselves never get one. Options of a nested
 // scope are ignored (a savepoint inherits the transaction's). While a
 // transaction is open, its connection belongs to the scope: statements that
 // other tasks pipeline onto the same connection would run inside it.
@@ -79,6 +80,8 @@ public:
 private:
     Transaction(Connection* c, int depth) noexcept : conn_(c), depth_(depth) {}
     void leave() noexcept;
+    // A transaction control statement (never given a statement_timeout).
+    static Task<Result> control(Connection& conn, std::string sql);
     Connection* conn_;
     int depth_;
     bool finished_ = false;
