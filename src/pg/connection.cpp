@@ -70,13 +70,19 @@ private:
 struct Request {
     std::string sql;
     std::string statement;
-    bool setup = false;  // a set_config(statement_timeout) precedes the statement
+    bool setup = false;     // a set_config(statement_timeout) precedes the statement
+    bool teardown = false;  // in a transaction: the previous value is restored after it
     bool setup_seen = false;
     bool prepare = false;
     bool prepare_seen = false;
     bool query_seen = false;
     bool done = false;
     bool internal = false;  // DEALLOCATE of an evicted statement: nobody waits
+    // The cached statement was gone (26000) or its result type changed
+    // (0A000): prepare again and retry once if that is safe.
+    bool stale = false;
+    bool stale_deallocate = false;  // the old statement still exists on the server
+    PGTransactionStatusType status_after = PQTRANS_UNKNOWN;
     std::optional<Result> result;
     std::exception_ptr error;
     Event ev;
@@ -91,11 +97,18 @@ struct Connection::Impl {
     bool registered = false;
     bool broken = false;
     bool driving = false;
-    bool flush_pending = false;
+    bool exclusive = false;      // COPY or a notification wait owns the connection
+    bool flush_pending = false;  // PQflush left data behind: wait for writability
+    // Requests queued in libpq but not yet flushed: a driver parked on this
+    // connection flushes them when it next wakes (results of the request it
+    // waits for are bound to arrive), so requests sent meanwhile go out in
+    // one write. Results come back in order, so this costs no latency.
+    bool unflushed = false;
     std::deque<std::shared_ptr<Request>> queue;
     ConnectionOptions options;
     ConnectionStats stats;
     std::uint64_t next_statement = 0;
+    int transaction_depth = 0;
     // LRU: most recent first.
     std::list<std::pair<std::string, std::string>> lru;  // key -> statement name
     std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> cache;
@@ -176,21 +189,64 @@ struct Connection::Impl {
             return;  // the connection is failing; the next send reports it
         queue.push_back(std::move(r));
     }
-    void forget_statement(const std::string& name) {
+    bool forget_statement(const std::string& name) {
         for (auto it = lru.begin(); it != lru.end(); ++it) {
             if (it->second == name) {
                 cache.erase(it->first);
                 lru.erase(it);
-                return;
+                return true;
             }
         }
+        return false;
+    }
+    // After a stale-statement error: drop the cache entry (DEALLOCATE it if
+    // the server still has it). True if a retry is safe: the request ran
+    // outside any transaction block, so nothing else was affected by the
+    // error (a failed transaction is never retried into).
+    bool drop_stale(const Request& r) {
+        if (forget_statement(r.statement)) {
+            ++stats.statement_reprepares;
+            if (r.stale_deallocate && !broken) {
+                auto d = std::make_shared<Request>();
+                d->internal = true;
+                d->sql = "DEALLOCATE " + r.statement;
+                if (PQsendQueryParams(conn, d->sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr,
+                                      1) &&
+                    PQpipelineSync(conn)) {
+                    queue.push_back(std::move(d));
+                    flush();
+                }
+            }
+        }
+        if (transaction_depth != 0) return false;
+        return r.status_after == PQTRANS_IDLE || r.status_after == PQTRANS_ACTIVE;
+    }
+
+    // statement_timeout for a request sent now (0: none).
+    long long statement_timeout_ms() const {
+        // The inherited deadline becomes the statement's statement_timeout, so
+        // the server stops on its own even if the cancel request never arrives.
+        // It gets a grace period: the client's own timer must normally fire
+        // first, so callers see TimeoutError rather than a 57014 server error.
+        auto left = remaining_time();
+        if (!left) return 0;
+        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*left).count();
+        return ms + ms / 10 + 500;
     }
 
     // `timeout_ms` > 0: the statement runs with that statement_timeout (set
     // with is_local, so it ends with the request's implicit transaction).
+    //
+    // Inside a transaction block a local setting would last until the end of
+    // the transaction, so the previous value is saved before and restored
+    // after the statement (if the statement fails, the transaction is
+    // aborted and its rollback reverts the setting anyway).
     void send(const std::shared_ptr<Request>& r, const std::string& key, const Params& p,
               long long timeout_ms) {
+        const bool in_transaction = transaction_depth != 0;
         if (broken || !conn) throw Error("08003", "connection is broken or closed", r->sql);
+        if (exclusive)
+            throw Error("55000", "connection is busy with COPY or a notification wait", r->sql);
         auto [name, prepare] = statement(key);
         r->statement = name;
         r->prepare = prepare;
@@ -201,8 +257,13 @@ struct Connection::Impl {
             r->setup = true;
             const std::string ms = std::to_string(timeout_ms);
             const char* setup_values[1] = {ms.c_str()};
-            ok = PQsendQueryParams(conn, "SELECT set_config('statement_timeout', $1, true)", 1,
-                                   nullptr, setup_values, nullptr, nullptr, 1) != 0;
+            const char* setup_sql = in_transaction
+                                        ? "SELECT set_config('weir.saved_statement_timeout', "
+                                          "current_setting('statement_timeout'), true), "
+                                          "set_config('statement_timeout', $1, true)"
+                                        : "SELECT set_config('statement_timeout', $1, true)";
+            ok = PQsendQueryParams(conn, setup_sql, 1, nullptr, setup_values, nullptr, nullptr,
+                                   1) != 0;
         }
         if (ok && prepare) {
             const auto& types = p.types();
@@ -211,6 +272,13 @@ struct Connection::Impl {
         }
         ok = ok && PQsendQueryPrepared(conn, name.c_str(), n, values.data(), p.lengths().data(),
                                        p.formats().data(), 1) != 0;
+        if (ok && r->setup && in_transaction) {
+            r->teardown = true;
+            ok = PQsendQueryParams(conn,
+                                   "SELECT set_config('statement_timeout', "
+                                   "current_setting('weir.saved_statement_timeout'), true)",
+                                   0, nullptr, nullptr, nullptr, nullptr, 1) != 0;
+        }
         ok = ok && PQpipelineSync(conn) != 0;
         if (!ok) {
             // Nothing of this request may remain queued in libpq in a
@@ -220,11 +288,16 @@ struct Connection::Impl {
             throw Error("08006", why, r->sql);
         }
         queue.push_back(r);
-        flush();
+        if (driving) {
+            unflushed = true;
+        } else {
+            flush();
+        }
     }
 
     void flush() noexcept {
         if (broken) return;
+        unflushed = false;
         int rc = PQflush(conn);
         if (rc < 0) set_broken(conn_message());
         flush_pending = rc == 1;
@@ -233,7 +306,7 @@ struct Connection::Impl {
     // Reads what is available and completes requests. Never throws.
     void step() noexcept {
         if (broken) return;
-        if (flush_pending) flush();
+        if (flush_pending || unflushed) flush();
         if (broken) return;
         if (!PQconsumeInput(conn)) {
             set_broken(conn_message());
@@ -257,6 +330,7 @@ struct Connection::Impl {
         const auto st = PQresultStatus(res);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(res);
+            r->status_after = PQtransactionStatus(conn);
             r->done = true;
             queue.pop_front();
             if (queue.empty()) failed_prepares.clear();
@@ -268,6 +342,10 @@ struct Connection::Impl {
         if (is_setup) r->setup_seen = true;
         const bool is_prepare = !is_setup && r->prepare && !r->prepare_seen;
         if (is_prepare) r->prepare_seen = true;
+        if (!is_setup && !is_prepare && r->teardown && r->query_seen) {
+            PQclear(res);  // the statement_timeout restore (or its abort)
+            return;
+        }
         if (st == PGRES_PIPELINE_ABORTED) {
             // An earlier command of this request failed (its error is kept).
             if (is_prepare) forget_statement(r->statement);
@@ -277,6 +355,18 @@ struct Connection::Impl {
         }
         if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
             if (!is_setup && !is_prepare) r->query_seen = true;
+            if (!r->error && !is_prepare && !is_setup && !r->prepare) {
+                const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+                const char* msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+                const std::string_view sv = state ? state : "";
+                if (sv == "26000") r->stale = true;
+                if (sv == "0A000" && msg &&
+                    std::string_view(msg).find("cached plan must not change result type") !=
+                        std::string_view::npos) {
+                    r->stale = true;
+                    r->stale_deallocate = true;
+                }
+            }
             if (!r->error) {
                 auto failed = failed_prepares.find(r->statement);
                 if (!is_prepare && !is_setup && failed != failed_prepares.end()) {
@@ -336,6 +426,48 @@ struct Connection::Impl {
                 co_await r->ev.wait();
             }
         }
+    }
+
+    // --- Exclusive use (COPY, notifications): nothing else is in flight. ---
+    [[noreturn]] void fail(const std::string& sql) {
+        std::string why = conn_message();
+        set_broken(why);
+        throw Error("08006", why, sql);
+    }
+    Task<void> wait_io(bool write, const std::string& sql) {
+        ReadyWait w(&io, true, write);
+        co_await w;
+        if (broken || io.fd < 0) fail(sql);
+    }
+    Task<void> flush_all(const std::string& sql) {
+        for (;;) {
+            const int rc = PQflush(conn);
+            if (rc == 0) co_return;
+            if (rc < 0) fail(sql);
+            co_await wait_io(true, sql);
+            if (!PQconsumeInput(conn)) fail(sql);
+        }
+    }
+    // The next result of a simple-protocol query (nullptr: no more).
+    Task<PGresult*> next_result(const std::string& sql) {
+        for (;;) {
+            if (!PQconsumeInput(conn)) fail(sql);
+            if (!PQisBusy(conn)) co_return PQgetResult(conn);
+            co_await wait_io(false, sql);
+        }
+    }
+    // Leaves pipeline mode and sends `sql` with the simple protocol.
+    void begin_exclusive(const std::string& sql) {
+        if (broken || !conn) throw Error("08003", "connection is broken or closed", sql);
+        if (exclusive || driving || !queue.empty())
+            throw Error("55000", "COPY needs a connection with nothing else in flight", sql);
+        if (PQexitPipelineMode(conn) != 1) fail(sql);
+        exclusive = true;
+        if (!PQsendQuery(conn, sql.c_str())) fail(sql);
+    }
+    void end_exclusive(const std::string& sql) {
+        exclusive = false;
+        if (!broken && PQenterPipelineMode(conn) != 1) fail(sql);
     }
 
     // After the waiting task was cancelled: cancel the statement on the
@@ -398,42 +530,373 @@ Task<Connection> Connection::connect(std::string url, ConnectionOptions options)
     co_return Connection(std::move(impl));
 }
 
-Task<Result> Connection::query_params(std::string sql, Params params) {
-    if (!impl_) throw Error("08003", "connection is closed", sql);
-    auto impl = impl_;
-    auto r = std::make_shared<Request>();
-    r->sql = std::move(sql);
+namespace {
+
+void record_error(QueryMetrics& m, const std::string& sqlstate) {
+    m.errors.fetch_add(1, std::memory_order_relaxed);
+    try {
+        ++m.errors_by_sqlstate[sqlstate.empty() ? "?????" : sqlstate];
+    } catch (...) {
+    }
+}
+
+void record_latency(QueryMetrics& m, std::chrono::steady_clock::time_point started) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    m.queries.fetch_add(1, std::memory_order_relaxed);
+    m.latency_us.record(static_cast<std::uint64_t>(us < 0 ? 0 : us));
+}
+
+std::string statement_key(const Params& params, const std::string& sql) {
     std::string key = params.type_signature();
     key += '|';
-    key += r->sql;
-    // The inherited deadline becomes the statement's statement_timeout, so
-    // the server stops on its own even if the cancel request never arrives.
-    // It gets a grace period: the client's own timer must normally fire
-    // first, so callers see TimeoutError rather than a 57014 server error.
-    long long timeout_ms = 0;
-    if (auto left = remaining_time()) {
-        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*left).count();
-        timeout_ms = ms + ms / 10 + 500;
+    key += sql;
+    return key;
+}
+
+}  // namespace
+
+Task<Result> Connection::query_params(std::string sql, Params params) {
+    return run_query(std::move(sql), std::move(params), true);
+}
+
+Task<Result> Connection::run_query(std::string sql, Params params, bool with_deadline) {
+    if (!impl_) throw Error("08003", "connection is closed", sql);
+    auto impl = impl_;
+    const std::string key = statement_key(params, sql);
+    QueryMetrics* metrics = impl->options.metrics.get();
+    const auto started = std::chrono::steady_clock::now();
+    for (int attempt = 0;; ++attempt) {
+        auto r = std::make_shared<Request>();
+        r->sql = sql;
+        try {
+            impl->send(r, key, params, with_deadline ? impl->statement_timeout_ms() : 0);
+        } catch (const Error& e) {
+            if (metrics) record_error(*metrics, e.sqlstate());
+            throw;
+        }
+        std::exception_ptr cancelled;
+        try {
+            co_await impl->wait_done(r);
+        } catch (const Cancelled&) {
+            cancelled = std::current_exception();
+        }
+        if (cancelled) {
+            co_await shield(impl->cancel_and_drain(r));
+            if (metrics) metrics->cancellations.fetch_add(1, std::memory_order_relaxed);
+            std::rethrow_exception(cancelled);
+        }
+        if (r->error) {
+            if (r->stale && impl->drop_stale(*r) && attempt == 0) continue;
+            if (metrics) {
+                std::string state;
+                try {
+                    std::rethrow_exception(r->error);
+                } catch (const Error& e) {
+                    state = e.sqlstate();
+                } catch (...) {
+                }
+                record_error(*metrics, state);
+                record_latency(*metrics, started);
+            }
+            std::rethrow_exception(r->error);
+        }
+        if (metrics) record_latency(*metrics, started);
+        if (!r->result) throw Error("", "no result", r->sql);
+        co_return std::move(*r->result);
     }
-    impl->send(r, key, params, timeout_ms);
+}
+
+Task<std::vector<BatchResult>> Connection::run_batch(Batch batch) {
+    if (!impl_) throw Error("08003", "connection is closed");
+    auto impl = impl_;
+    const long long timeout_ms = impl->statement_timeout_ms();
+    std::vector<std::shared_ptr<Request>> requests;
+    requests.reserve(batch.items_.size());
+    for (auto& [sql, params] : batch.items_) {
+        auto r = std::make_shared<Request>();
+        r->sql = sql;
+        impl->send(r, statement_key(params, sql), params, timeout_ms);
+        requests.push_back(std::move(r));
+    }
     std::exception_ptr cancelled;
     try {
-        co_await impl->wait_done(r);
+        for (auto& r : requests) co_await impl->wait_done(r);
     } catch (const Cancelled&) {
         cancelled = std::current_exception();
     }
     if (cancelled) {
-        co_await shield(impl->cancel_and_drain(r));
+        for (auto& r : requests) {
+            if (!r->done) {
+                co_await shield(impl->cancel_and_drain(r));
+                break;
+            }
+        }
         std::rethrow_exception(cancelled);
     }
-    if (r->error) std::rethrow_exception(r->error);
-    if (!r->result) throw Error("", "no result", r->sql);
-    co_return std::move(*r->result);
+    std::vector<BatchResult> out(requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        auto& r = requests[i];
+        if (r->error && r->stale && impl->drop_stale(*r)) {
+            // Prepared again and retried alone (still in order: the batch ran
+            // outside a transaction block).
+            try {
+                out[i].result.emplace(co_await query_params(batch.items_[i].first,
+                                                            std::move(batch.items_[i].second)));
+            } catch (const std::exception&) {
+                out[i].error = std::current_exception();
+            }
+            continue;
+        }
+        if (r->error) {
+            out[i].error = r->error;
+        } else if (r->result) {
+            out[i].result = std::move(*r->result);
+        } else {
+            out[i].error = std::make_exception_ptr(Error("", "no result", r->sql));
+        }
+    }
+    co_return out;
 }
 
 Task<std::int64_t> Connection::execute_params(std::string sql, Params params) {
     Result r = co_await query_params(std::move(sql), std::move(params));
     co_return r.affected_rows();
+}
+
+namespace {
+
+std::int64_t command_tuples(PGresult* res) {
+    const char* n = PQcmdTuples(res);
+    return n && *n ? std::stoll(n) : 0;
+}
+
+}  // namespace
+
+Task<std::int64_t> Connection::copy_from(std::string sql, CopySource next_chunk) {
+    if (!impl_) throw Error("08003", "connection is closed", sql);
+    auto impl = impl_;
+    impl->begin_exclusive(sql);
+    std::exception_ptr error;        // the server's or the source's
+    std::exception_ptr interrupted;  // cancellation or connection loss: connection closed
+    std::int64_t rows = 0;
+    try {
+        // Until the server asks for data.
+        bool copying = false;
+        for (;;) {
+            PGresult* res = co_await impl->next_result(sql);
+            if (!res) break;
+            const auto st = PQresultStatus(res);
+            if (st == PGRES_COPY_IN) {
+                PQclear(res);
+                copying = true;
+                break;
+            }
+            if (!error && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+                error = std::make_exception_ptr(error_from(res, sql));
+            PQclear(res);
+        }
+        if (copying) {
+            std::exception_ptr source_error;
+            try {
+                for (;;) {
+                    std::optional<std::string> chunk = co_await next_chunk();
+                    if (!chunk) break;
+                    for (;;) {
+                        const int rc = PQputCopyData(impl->conn, chunk->data(),
+                                                     static_cast<int>(chunk->size()));
+                        if (rc == 1) break;
+                        if (rc < 0) impl->fail(sql);
+                        co_await impl->wait_io(true, sql);
+                    }
+                    if (PQflush(impl->conn) < 0) impl->fail(sql);
+                }
+            } catch (const std::exception&) {
+                source_error = std::current_exception();
+            }
+            if (impl->broken) std::rethrow_exception(source_error);
+            for (;;) {
+                const int rc =
+                    PQputCopyEnd(impl->conn, source_error ? "aborted by the client" : nullptr);
+                if (rc == 1) break;
+                if (rc < 0) impl->fail(sql);
+                co_await impl->wait_io(true, sql);
+            }
+            co_await impl->flush_all(sql);
+            for (;;) {
+                PGresult* res = co_await impl->next_result(sql);
+                if (!res) break;
+                const auto st = PQresultStatus(res);
+                if (st == PGRES_COMMAND_OK) {
+                    rows = command_tuples(res);
+                } else if (!error && !source_error) {
+                    error = std::make_exception_ptr(error_from(res, sql));
+                }
+                PQclear(res);
+            }
+            if (source_error) error = source_error;
+        }
+    } catch (...) {
+        interrupted = std::current_exception();
+    }
+    if (interrupted) {
+        impl->set_broken("COPY interrupted");
+        impl->exclusive = false;
+        std::rethrow_exception(interrupted);
+    }
+    impl->end_exclusive(sql);
+    if (error) std::rethrow_exception(error);
+    co_return rows;
+}
+
+Task<std::int64_t> Connection::copy_from_chunks(std::string sql, std::vector<std::string> chunks) {
+    std::size_t i = 0;
+    CopySource source = [&]() -> Task<std::optional<std::string>> {
+        if (i == chunks.size()) co_return std::nullopt;
+        co_return std::move(chunks[i++]);
+    };
+    co_return co_await copy_from(std::move(sql), std::move(source));
+}
+
+std::string copy_text_row(const std::vector<std::optional<std::string>>& fields) {
+    std::string out;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (i) out += '\t';
+        if (!fields[i]) {
+            out += "\\N";
+            continue;
+        }
+        for (char c : *fields[i]) {
+            switch (c) {
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\t':
+                    out += "\\t";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                default:
+                    out += c;
+            }
+        }
+    }
+    out += '\n';
+    return out;
+}
+
+Task<std::int64_t> Connection::copy_from_rows(
+    std::string sql, std::vector<std::vector<std::optional<std::string>>> rows) {
+    std::vector<std::string> chunks;
+    std::string chunk;
+    for (const auto& row : rows) {
+        chunk += copy_text_row(row);
+        if (chunk.size() >= 64 * 1024) chunks.push_back(std::exchange(chunk, {}));
+    }
+    if (!chunk.empty()) chunks.push_back(std::move(chunk));
+    co_return co_await copy_from_chunks(std::move(sql), std::move(chunks));
+}
+
+Task<std::int64_t> Connection::copy_to(std::string sql, CopySink on_chunk) {
+    if (!impl_) throw Error("08003", "connection is closed", sql);
+    auto impl = impl_;
+    impl->begin_exclusive(sql);
+    std::exception_ptr error;
+    std::exception_ptr interrupted;
+    std::int64_t rows = 0;
+    try {
+        co_await impl->flush_all(sql);
+        bool copying = false;
+        for (;;) {
+            PGresult* res = co_await impl->next_result(sql);
+            if (!res) break;
+            const auto st = PQresultStatus(res);
+            if (st == PGRES_COPY_OUT) {
+                PQclear(res);
+                copying = true;
+                break;
+            }
+            if (!error && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+                error = std::make_exception_ptr(error_from(res, sql));
+            PQclear(res);
+        }
+        if (copying) {
+            for (;;) {
+                char* buf = nullptr;
+                const int n = PQgetCopyData(impl->conn, &buf, 1);
+                if (n > 0) {
+                    std::string chunk(buf, static_cast<std::size_t>(n));
+                    PQfreemem(buf);
+                    if (!error) {
+                        try {
+                            on_chunk(chunk);
+                        } catch (const std::exception&) {
+                            error = std::current_exception();  // drained, then rethrown
+                        }
+                    }
+                    continue;
+                }
+                if (n == 0) {
+                    co_await impl->wait_io(false, sql);
+                    if (!PQconsumeInput(impl->conn)) impl->fail(sql);
+                    continue;
+                }
+                if (n == -2) impl->fail(sql);
+                break;  // -1: done
+            }
+            for (;;) {
+                PGresult* res = co_await impl->next_result(sql);
+                if (!res) break;
+                if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+                    rows = command_tuples(res);
+                } else if (!error) {
+                    error = std::make_exception_ptr(error_from(res, sql));
+                }
+                PQclear(res);
+            }
+        }
+    } catch (...) {
+        interrupted = std::current_exception();
+    }
+    if (interrupted) {
+        impl->set_broken("COPY interrupted");
+        impl->exclusive = false;
+        std::rethrow_exception(interrupted);
+    }
+    impl->end_exclusive(sql);
+    if (error) std::rethrow_exception(error);
+    co_return rows;
+}
+
+Task<Notification> Connection::next_notification() {
+    if (!impl_) throw Error("08003", "connection is closed");
+    auto impl = impl_;
+    const std::string what = "(waiting for notifications)";
+    for (;;) {
+        if (impl->broken || !impl->conn)
+            throw Error("08006", "connection is broken or closed", what);
+        if (PGnotify* n = PQnotifies(impl->conn)) {
+            Notification out{n->relname ? n->relname : "", n->extra ? n->extra : "", n->be_pid};
+            PQfreemem(n);
+            co_return out;
+        }
+        if (impl->exclusive || impl->driving || !impl->queue.empty())
+            throw std::logic_error(
+                "pg::Connection::next_notification: other requests are in flight (use a "
+                "dedicated connection, e.g. pg::Listener)");
+        impl->exclusive = true;
+        struct Release {
+            Impl* i;
+            ~Release() { i->exclusive = false; }
+        } release{impl.get()};
+        co_await impl->wait_io(false, what);
+        if (!PQconsumeInput(impl->conn) || PQstatus(impl->conn) == CONNECTION_BAD) impl->fail(what);
+    }
 }
 
 bool Connection::is_broken() const noexcept { return !impl_ || impl_->broken; }
@@ -457,6 +920,25 @@ ConnectionStats Connection::stats() const noexcept {
     ConnectionStats s = impl_->stats;
     s.statement_cache_size = impl_->lru.size();
     return s;
+}
+
+TransactionStatus Connection::transaction_status() const noexcept {
+    if (!impl_ || impl_->broken || !impl_->conn || !impl_->queue.empty())
+        return TransactionStatus::unknown;
+    switch (PQtransactionStatus(impl_->conn)) {
+        case PQTRANS_IDLE:
+            return TransactionStatus::idle;
+        case PQTRANS_INTRANS:
+            return TransactionStatus::in_transaction;
+        case PQTRANS_INERROR:
+            return TransactionStatus::failed;
+        default:
+            return TransactionStatus::unknown;
+    }
+}
+
+int* Connection::transaction_depth() noexcept {
+    return impl_ ? &impl_->transaction_depth : nullptr;
 }
 
 int Connection::backend_pid() const noexcept {

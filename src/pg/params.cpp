@@ -1,7 +1,9 @@
 #include "weir/pg/params.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
+#include <stdexcept>
 
 #include "oids.hpp"
 
@@ -53,6 +55,41 @@ void Params::add(std::span<const std::byte> v) {
 void Params::add(std::chrono::system_clock::time_point v) {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(v.time_since_epoch()).count();
     push(oid::timestamptz, big_endian<std::int64_t>(us - pg_epoch_offset_us), 1);
+}
+
+void Params::add(std::chrono::sys_days v) {
+    const auto d = static_cast<std::int32_t>(v.time_since_epoch().count() - pg_epoch_offset_days);
+    push(oid::date, big_endian(d), 1);
+}
+
+void Params::add(const Interval& v) {
+    push(oid::interval, big_endian(v.microseconds) + big_endian(v.days) + big_endian(v.months), 1);
+}
+
+void Params::add_array(const Params& e, std::uint32_t element_oid) {
+    const std::uint32_t array_oid = oid::array_of(element_oid);
+    if (array_oid == 0)
+        throw std::invalid_argument("pg::Params: no array type for element oid " +
+                                    std::to_string(element_oid));
+    const bool has_null = std::find(e.nulls_.begin(), e.nulls_.end(), true) != e.nulls_.end();
+    std::string s;
+    const auto n = static_cast<std::int32_t>(e.values_.size());
+    s += big_endian<std::int32_t>(n == 0 ? 0 : 1);
+    s += big_endian<std::int32_t>(has_null ? 1 : 0);
+    s += big_endian(static_cast<std::int32_t>(element_oid));
+    if (n > 0) {
+        s += big_endian(n);
+        s += big_endian<std::int32_t>(1);  // lower bound
+    }
+    for (std::size_t i = 0; i < e.values_.size(); ++i) {
+        if (e.nulls_[i]) {
+            s += big_endian<std::int32_t>(-1);
+        } else {
+            s += big_endian(static_cast<std::int32_t>(e.values_[i].size()));
+            s += e.values_[i];
+        }
+    }
+    push(array_oid, std::move(s), 1);
 }
 
 std::string Params::type_signature() const {

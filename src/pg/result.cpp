@@ -23,8 +23,22 @@ T read_be(const char* p) {
     return std::bit_cast<T>(u);
 }
 
+std::uint32_t ftype(const detail::Field& f) {
+    return f.elem_index >= 0 ? f.elem_type : f.result->column_type(f.column);
+}
+std::string_view fraw(const detail::Field& f) {
+    if (f.elem_index >= 0) return {f.elem_data, static_cast<std::size_t>(f.elem_size)};
+    return f.result->raw(f.row, f.column);
+}
+
 std::string type_name(std::uint32_t t) {
+    if (const auto e = oid::element_of(t)) {
+        std::string n = type_name(e);
+        return n.starts_with("type oid") ? "type oid " + std::to_string(t) : n + "[]";
+    }
     switch (t) {
+        case oid::interval:
+            return "interval";
         case oid::boolean:
             return "bool";
         case oid::bytea:
@@ -69,8 +83,10 @@ std::string type_name(std::uint32_t t) {
 }
 
 std::string column_label(const detail::Field& f) {
-    return "column \"" + f.result->column_name(f.column) + "\" (index " + std::to_string(f.column) +
-           ")";
+    std::string s = "column \"" + f.result->column_name(f.column) + "\" (index " +
+                    std::to_string(f.column) + ")";
+    if (f.elem_index >= 0) s += " element " + std::to_string(f.elem_index);
+    return s;
 }
 
 [[noreturn]] void mismatch(const detail::Field& f, std::uint32_t type, const char* cpp) {
@@ -140,8 +156,8 @@ std::string decode_uuid(std::string_view raw) {
 
 template <class Int>
 void decode_int(const detail::Field& f, Int& out, const char* cpp) {
-    const auto t = f.result->column_type(f.column);
-    const auto raw = f.result->raw(f.row, f.column);
+    const auto t = ftype(f);
+    const auto raw = fraw(f);
     if (t == oid::int2 && sizeof(Int) >= 2) {
         need_size(f, raw, 2);
         out = read_be<std::int16_t>(raw.data());
@@ -217,9 +233,9 @@ void throw_null(const Field& f) {
 }
 
 void decode(const Field& f, bool& out) {
-    const auto t = f.result->column_type(f.column);
+    const auto t = ftype(f);
     if (t != oid::boolean) mismatch(f, t, "bool");
-    auto raw = f.result->raw(f.row, f.column);
+    auto raw = fraw(f);
     need_size(f, raw, 1);
     out = raw[0] != 0;
 }
@@ -228,16 +244,16 @@ void decode(const Field& f, std::int32_t& out) { decode_int(f, out, "int32_t"); 
 void decode(const Field& f, std::int64_t& out) { decode_int(f, out, "int64_t"); }
 
 void decode(const Field& f, float& out) {
-    const auto t = f.result->column_type(f.column);
+    const auto t = ftype(f);
     if (t != oid::float4) mismatch(f, t, "float");
-    auto raw = f.result->raw(f.row, f.column);
+    auto raw = fraw(f);
     need_size(f, raw, 4);
     out = std::bit_cast<float>(read_be<std::int32_t>(raw.data()));
 }
 
 void decode(const Field& f, double& out) {
-    const auto t = f.result->column_type(f.column);
-    auto raw = f.result->raw(f.row, f.column);
+    const auto t = ftype(f);
+    auto raw = fraw(f);
     if (t == oid::float8) {
         need_size(f, raw, 8);
         out = std::bit_cast<double>(read_be<std::int64_t>(raw.data()));
@@ -250,8 +266,8 @@ void decode(const Field& f, double& out) {
 }
 
 void decode(const Field& f, std::string& out) {
-    const auto t = f.result->column_type(f.column);
-    auto raw = f.result->raw(f.row, f.column);
+    const auto t = ftype(f);
+    auto raw = fraw(f);
     switch (t) {
         case oid::text:
         case oid::varchar:
@@ -278,18 +294,18 @@ void decode(const Field& f, std::string& out) {
 }
 
 void decode(const Field& f, std::vector<std::byte>& out) {
-    const auto t = f.result->column_type(f.column);
+    const auto t = ftype(f);
     if (t != oid::bytea) mismatch(f, t, "std::vector<std::byte>");
-    auto raw = f.result->raw(f.row, f.column);
+    auto raw = fraw(f);
     out.resize(raw.size());
     if (!raw.empty()) std::memcpy(out.data(), raw.data(), raw.size());
 }
 
 void decode(const Field& f, std::chrono::system_clock::time_point& out) {
     using namespace std::chrono;
-    const auto t = f.result->column_type(f.column);
+    const auto t = ftype(f);
     if (t != oid::timestamp && t != oid::timestamptz) mismatch(f, t, "system_clock::time_point");
-    auto raw = f.result->raw(f.row, f.column);
+    auto raw = fraw(f);
     need_size(f, raw, 8);
     const auto us = read_be<std::int64_t>(raw.data());
     if (us == std::numeric_limits<std::int64_t>::max()) {
@@ -302,11 +318,90 @@ void decode(const Field& f, std::chrono::system_clock::time_point& out) {
     }
 }
 
+ArrayElements array_elements(const Field& f) {
+    const auto t = f.result->column_type(f.column);
+    if (oid::element_of(t) == 0) mismatch(f, t, "std::vector (a PostgreSQL array)");
+    const auto raw = fraw(f);
+    auto bad = [&](const char* why) {
+        throw TypeMismatch(column_label(f) + ": malformed " + type_name(t) + " value (" + why +
+                           ")");
+    };
+    if (raw.size() < 12) bad("short header");
+    const char* p = raw.data();
+    const char* end = p + raw.size();
+    const auto ndim = read_be<std::int32_t>(p);
+    ArrayElements a;
+    a.element_type = static_cast<std::uint32_t>(read_be<std::int32_t>(p + 8));
+    p += 12;
+    if (ndim == 0) return a;
+    if (ndim != 1)
+        throw TypeMismatch(column_label(f) + ": " + std::to_string(ndim) +
+                           "-dimensional array; only one-dimensional arrays map to std::vector");
+    if (end - p < 8) bad("short dimension");
+    const auto n = read_be<std::int32_t>(p);
+    p += 8;
+    if (n < 0) bad("negative size");
+    a.items.reserve(static_cast<std::size_t>(n));
+    for (std::int32_t i = 0; i < n; ++i) {
+        if (end - p < 4) bad("truncated");
+        const auto len = read_be<std::int32_t>(p);
+        p += 4;
+        if (len < 0) {
+            a.items.emplace_back(nullptr, 0);
+            continue;
+        }
+        if (end - p < len) bad("truncated element");
+        a.items.emplace_back(p, len);
+        p += len;
+    }
+    return a;
+}
+
+void throw_null_element(const Field& f, std::size_t index) {
+    throw TypeMismatch(column_label(f) + " element " + std::to_string(index) +
+                       " is NULL: read the array as std::vector<std::optional<T>>");
+}
+
+void throw_missing_column(const Result& r, const std::string& type, std::string_view member) {
+    std::string cols;
+    for (int c = 0; c < r.columns(); ++c) {
+        if (c) cols += ", ";
+        cols += r.column_name(c);
+    }
+    throw TypeMismatch(type + "::" + std::string(member) + ": the result has no column \"" +
+                       std::string(member) + "\" (columns: " + cols + ")");
+}
+
+void throw_member_mismatch(const TypeMismatch& e, const std::string& type,
+                           std::string_view member) {
+    throw TypeMismatch(type + "::" + std::string(member) + ": " + e.what());
+}
+
+void decode(const Field& f, Interval& out) {
+    const auto t = ftype(f);
+    if (t != oid::interval) mismatch(f, t, "pg::Interval");
+    auto raw = fraw(f);
+    need_size(f, raw, 16);
+    out.microseconds = read_be<std::int64_t>(raw.data());
+    out.days = read_be<std::int32_t>(raw.data() + 8);
+    out.months = read_be<std::int32_t>(raw.data() + 12);
+}
+
+void decode(const Field& f, std::chrono::microseconds& out) {
+    Interval i;
+    decode(f, i);
+    if (i.months != 0)
+        throw TypeMismatch(column_label(f) +
+                           ": interval with months cannot be read as "
+                           "std::chrono::microseconds (read it as pg::Interval)");
+    out = std::chrono::microseconds(i.microseconds + std::int64_t{i.days} * 86'400'000'000LL);
+}
+
 void decode(const Field& f, std::chrono::sys_days& out) {
     using namespace std::chrono;
-    const auto t = f.result->column_type(f.column);
+    const auto t = ftype(f);
     if (t != oid::date) mismatch(f, t, "std::chrono::sys_days");
-    auto raw = f.result->raw(f.row, f.column);
+    auto raw = fraw(f);
     need_size(f, raw, 4);
     out = sys_days(
         days(static_cast<std::int64_t>(read_be<std::int32_t>(raw.data())) + pg_epoch_offset_days));

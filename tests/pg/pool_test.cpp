@@ -179,3 +179,132 @@ WEIR_TEST(PgPool, ConcurrentTasksShareTheSlots) {
         EXPECT_LE(pool.stats().connects, 3u);
     });
 }
+
+namespace {
+
+weir::Task<void> wait_until_gone(weir::pg::Connection& admin, int pid) {
+    for (int i = 0; i < 500; ++i) {
+        Result r =
+            co_await admin.query("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid);
+        if (r[0].get<std::int64_t>(0) == 0) co_return;
+        co_await weir::sleep_for(10ms);
+    }
+    ADD_FAILURE() << "backend " << pid << " still there";
+}
+
+}  // namespace
+
+WEIR_TEST(PgPool, HealthCheckReplacesADeadIdleConnection) {
+    auto opts = options(1, 1);
+    opts.health_check_after = 0ms;  // every acquire checks with a round trip
+    co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
+        int pid = 0;
+        {
+            auto conn = co_await pool.acquire();
+            pid = conn->backend_pid();
+        }
+        EXPECT_EQ(pool.stats().health_checks, 1u);
+        auto admin = co_await weir::pg::Connection::connect(weir::pg::test::url());
+        co_await admin.query("SELECT pg_terminate_backend($1)", pid);
+        co_await wait_until_gone(admin, pid);
+        // No query of ours ever sees the dead connection.
+        EXPECT_EQ(co_await select_value(pool, 9), 9);
+        auto s = pool.stats();
+        EXPECT_EQ(s.discarded, 1u);
+        EXPECT_EQ(s.connects, 2u);
+    });
+}
+
+WEIR_TEST(PgPool, ConnectionsOlderThanMaxLifetimeAreReplaced) {
+    auto opts = options(1, 1);
+    opts.max_lifetime = 1ms;
+    co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
+        co_await weir::sleep_for(5ms);
+        int first = 0;
+        {
+            auto conn = co_await pool.acquire();  // the min_size one has expired
+            first = conn->backend_pid();
+            co_await weir::sleep_for(5ms);
+        }  // expired again: closed on return
+        auto s = pool.stats();
+        EXPECT_EQ(s.expired, 2u);
+        EXPECT_EQ(s.idle, 0u);
+        auto conn = co_await pool.acquire();
+        EXPECT_NE(conn->backend_pid(), first);
+        EXPECT_EQ(pool.stats().connects, 3u);
+    });
+}
+
+WEIR_TEST(PgPool, ReconnectsWithBackoffWhileServerIsDownToThread) {
+    auto opts = options(0, 2, 300ms);
+    opts.reconnect_backoff = 20ms;
+    co_await weir::with_resource(co_await Pool::open(opts), [&](Pool& pool) -> weir::Task<void> {
+        auto stop = [] { weir::pg::test::server().stop(); };
+        co_await weir::to_thread(std::move(stop));
+        bool unavailable = false;
+        try {
+            co_await pool.acquire();
+        } catch (const weir::pg::PoolUnavailable& e) {
+            unavailable = e.is_connection_error();
+        }
+        EXPECT_TRUE(unavailable);
+        EXPECT_GE(pool.stats().connect_failures, 2u);  // it retried
+        EXPECT_EQ(pool.stats().unavailable, 1u);
+        EXPECT_EQ(pool.stats().in_use, 0u);
+        // An acquire with a long deadline rides out the outage.
+        auto patient = options(0, 1, 60000ms);
+        patient.reconnect_backoff = 20ms;
+        co_await weir::with_resource(
+            co_await Pool::open(patient), [&](Pool& p2) -> weir::Task<void> {
+                std::int32_t got = 0;
+                // Spawned coroutines must not be closures living in the group
+                // body's frame (it may end first).
+                auto query = [&]() -> weir::Task<void> { got = co_await select_value(p2, 5); };
+                co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
+                    g.spawn(query());
+                    co_await weir::sleep_for(100ms);
+                    auto start = [] { weir::pg::test::server().start(); };
+                    co_await weir::to_thread(std::move(start));
+                });
+                EXPECT_EQ(got, 5);
+                EXPECT_GE(p2.stats().connect_failures, 1u);
+            });
+    });
+}
+
+WEIR_TEST(PgPool, MetricsCountAcquiresWaitersAndQueries) {
+    auto opts = options(0, 1);
+    co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
+        std::size_t waiters_seen = 0;
+        auto holder = [&]() -> weir::Task<void> {
+            auto conn = co_await pool.acquire();
+            co_await weir::sleep_for(50ms);
+            waiters_seen = pool.stats().waiters;
+            EXPECT_EQ(pool.stats().size, 1u);
+            EXPECT_EQ(pool.stats().in_use, 1u);
+        };
+        co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
+            g.spawn(holder());
+            co_await weir::sleep_for(10ms);
+            g.spawn(select_value(pool, 1));
+            g.spawn(select_value(pool, 2));
+        });
+        EXPECT_EQ(waiters_seen, 2u);
+        {
+            auto conn = co_await pool.acquire();
+            try {
+                co_await conn->query("SELECT 1 / 0");
+            } catch (const weir::pg::Error&) {
+            }
+        }
+        auto s = pool.stats();
+        EXPECT_EQ(s.acquires, 4u);
+        EXPECT_EQ(s.waiters, 0u);
+        EXPECT_EQ(s.acquire_wait_us.count, 4u);
+        const auto& m = pool.query_metrics();
+        EXPECT_EQ(m.queries.load(), 3u);
+        EXPECT_EQ(m.errors.load(), 1u);
+        EXPECT_EQ(m.errors_by_sqlstate.at("22012"), 1u);
+        EXPECT_EQ(m.latency_us.snapshot().count, 3u);
+    });
+}

@@ -2,7 +2,9 @@
 // bool, bytea and timestamps go in the binary format with their type OID;
 // strings go as text with an unspecified type, so the server infers it from
 // the context (text, varchar, json, numeric, uuid, date ...). std::nullopt
-// or an empty std::optional binds NULL.
+// or an empty std::optional binds NULL. A std::vector of any of these (other
+// than std::byte) binds a one-dimensional array in the binary format (an
+// array of strings is text[]); std::optional elements bind NULL elements.
 #pragma once
 
 #include <chrono>
@@ -14,7 +16,31 @@
 #include <string_view>
 #include <vector>
 
+#include "weir/pg/interval.hpp"
+
 namespace weir::pg {
+
+namespace detail {
+template <class T>
+struct ArrayElementOid;
+template <class T>
+struct ArrayElementOid<std::optional<T>> : ArrayElementOid<T> {};
+// clang-format off
+template <> struct ArrayElementOid<bool> { static constexpr std::uint32_t value = 16; };
+template <> struct ArrayElementOid<std::int16_t> { static constexpr std::uint32_t value = 21; };
+template <> struct ArrayElementOid<std::int32_t> { static constexpr std::uint32_t value = 23; };
+template <> struct ArrayElementOid<std::int64_t> { static constexpr std::uint32_t value = 20; };
+template <> struct ArrayElementOid<float> { static constexpr std::uint32_t value = 700; };
+template <> struct ArrayElementOid<double> { static constexpr std::uint32_t value = 701; };
+template <> struct ArrayElementOid<std::string> { static constexpr std::uint32_t value = 25; };
+template <> struct ArrayElementOid<std::string_view> { static constexpr std::uint32_t value = 25; };
+template <> struct ArrayElementOid<const char*> { static constexpr std::uint32_t value = 25; };
+template <> struct ArrayElementOid<std::vector<std::byte>> { static constexpr std::uint32_t value = 17; };
+template <> struct ArrayElementOid<std::chrono::system_clock::time_point> { static constexpr std::uint32_t value = 1184; };
+template <> struct ArrayElementOid<std::chrono::sys_days> { static constexpr std::uint32_t value = 1082; };
+template <> struct ArrayElementOid<Interval> { static constexpr std::uint32_t value = 1186; };
+// clang-format on
+}  // namespace detail
 
 class Params {
 public:
@@ -30,6 +56,8 @@ public:
     void add(std::span<const std::byte> v);  // bytea
     void add(const std::vector<std::byte>& v) { add(std::span<const std::byte>(v)); }
     void add(std::chrono::system_clock::time_point v);  // timestamptz, microseconds
+    void add(std::chrono::sys_days v);                  // date
+    void add(const Interval& v);                        // interval
     void add(std::nullopt_t) { add_null(); }
     template <class T>
     void add(const std::optional<T>& v) {
@@ -39,6 +67,15 @@ public:
             add_null();
     }
     void add_null();
+    // One-dimensional array (binary format).
+    template <class T>
+    void add(const std::vector<T>& v) {
+        Params elements;
+        for (const auto& e : v) elements.add(e);
+        add_array(elements, detail::ArrayElementOid<T>::value);
+    }
+    // An array whose elements are the values of `elements`, of type `element_oid`.
+    void add_array(const Params& elements, std::uint32_t element_oid);
 
     std::size_t size() const noexcept { return values_.size(); }
     // A key for the statement cache: the parameter type OIDs.
