@@ -1,0 +1,14 @@
+// The benchmark's CPU kernel (bench-spec.md): an iterated SHA-256 chain over a
+// 64-byte buffer, on OpenSSL with the digest fetched once and one EVP_MD_CTX
+// per thread.
+#pragma once
+
+#include <string>
+
+namespace bench {
+
+// buf = 00 01 .. 3f; n times: d = SHA256(buf), buf = d || d; returns the
+// lowercase hex of the last d (n >= 1). Thread-safe; never blocks.
+std::string sha256_chain_hex(int n);
+
+}  // namespace bench
