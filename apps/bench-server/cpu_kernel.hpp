@@ -11,4 +11,9 @@ namespace bench {
 // lowercase hex of the last d (n >= 1). Thread-safe; never blocks.
 std::string sha256_chain_hex(int n);
 
+// Gives the calling thread this nice value (once per thread; 0: leave it). bench-server runs
+// its CPU kernels on to_thread workers niced this way, so that on a saturated machine the
+// shards (and PostgreSQL) keep serving latency-bound requests ahead of bulk CPU work.
+void lower_thread_priority(int nice);
+
 }  // namespace bench

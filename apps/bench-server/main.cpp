@@ -9,11 +9,13 @@
 //                         (env UPSTREAM_URL)
 //   --pg-connections N    connections per shard that /db pipelines its queries on
 //                         (env WEIR_PG_CONNECTIONS, default 1)
+//   --cpu-nice N          nice value of the worker threads running /cpu's kernel
+//                         (env WEIR_CPU_NICE, default 10; 0 leaves them alone)
 //
 //   GET /db      one row of `items` (id uniform in [1, 10000], or ?id=N)
 //   GET /seq     /api/a, /api/b, /api/c one after the other
 //   GET /par     the same three calls concurrently (when_all)
-//   GET /cpu     the SHA-256 chain kernel, n = 2000, on the to_thread worker pool
+//   GET /cpu     the SHA-256 chain kernel, n = 2000, on the to_thread worker pool (niced)
 //   GET /mixed   one /db query and GET /api/a concurrently, then the kernel with n = 200
 //
 // Each shard opens its own pg pool and upstream client in the startup hook.
@@ -52,7 +54,11 @@ struct BenchConfig {
     std::string pg_url;
     std::string upstream_url;
     std::size_t pg_connections = 1;
+    int cpu_nice = 10;
 };
+
+// Set once in main() before the server starts; read by /cpu.
+int g_cpu_nice = 10;
 
 // ?id=N if given (for checks), else uniform in [1, kItems].
 int item_id(const Request& req) {
@@ -126,8 +132,12 @@ std::string digest_body(int iters, const std::string& digest) {
 }
 
 Task<Response> cpu_endpoint(Request&, Context&) {
-    // ~0.5 ms of CPU: on the worker pool, so the shard keeps serving other requests.
-    auto kernel = [] { return bench::sha256_chain_hex(kCpuIters); };
+    // ~0.5 ms of CPU: on the worker pool, so the shard keeps serving other requests, at a lower
+    // priority, so that the shards win the CPU when the machine is saturated.
+    auto kernel = [] {
+        bench::lower_thread_priority(g_cpu_nice);
+        return bench::sha256_chain_hex(kCpuIters);
+    };
     std::string digest = co_await weir::to_thread(std::move(kernel));
     co_return Response::json(digest_body(kCpuIters, digest));
 }
@@ -158,15 +168,17 @@ BenchConfig parse_bench_flags(int argc, char** argv, std::vector<const char*>& r
     BenchConfig cfg;
     if (const char* v = std::getenv("DATABASE_URL")) cfg.pg_url = v;
     if (const char* v = std::getenv("UPSTREAM_URL")) cfg.upstream_url = v;
-    std::string conns;
+    std::string conns, nice;
     if (const char* v = std::getenv("WEIR_PG_CONNECTIONS")) conns = v;
+    if (const char* v = std::getenv("WEIR_CPU_NICE")) nice = v;
     rest.push_back(argv[0]);
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         bool matched = false;
         for (auto [flag, target] : {std::pair{std::string_view("--pg"), &cfg.pg_url},
                                     std::pair{std::string_view("--upstream"), &cfg.upstream_url},
-                                    std::pair{std::string_view("--pg-connections"), &conns}}) {
+                                    std::pair{std::string_view("--pg-connections"), &conns},
+                                    std::pair{std::string_view("--cpu-nice"), &nice}}) {
             if (a == flag) {
                 if (i + 1 >= argc) usage_error(std::string(flag) + " needs a value");
                 *target = argv[++i];
@@ -184,7 +196,9 @@ BenchConfig parse_bench_flags(int argc, char** argv, std::vector<const char*>& r
                 "  --pg URL              PostgreSQL with the items table (env DATABASE_URL)\n"
                 "  --upstream URL        upstream base URL (env UPSTREAM_URL)\n"
                 "  --pg-connections N    pipelined connections per shard (env "
-                "WEIR_PG_CONNECTIONS, default 1)\n\n");
+                "WEIR_PG_CONNECTIONS, default 1)\n"
+                "  --cpu-nice N          nice value of the threads running /cpu's kernel, 0: "
+                "unchanged (env WEIR_CPU_NICE, default 10)\n\n");
         if (!matched) rest.push_back(argv[i]);
     }
     if (!conns.empty()) {
@@ -192,6 +206,12 @@ BenchConfig parse_bench_flags(int argc, char** argv, std::vector<const char*>& r
             std::from_chars(conns.data(), conns.data() + conns.size(), cfg.pg_connections);
         if (ec != std::errc() || p != conns.data() + conns.size() || cfg.pg_connections == 0)
             usage_error("--pg-connections must be a positive integer");
+    }
+    if (!nice.empty()) {
+        auto [p, ec] = std::from_chars(nice.data(), nice.data() + nice.size(), cfg.cpu_nice);
+        if (ec != std::errc() || p != nice.data() + nice.size() || cfg.cpu_nice < 0 ||
+            cfg.cpu_nice > 19)
+            usage_error("--cpu-nice must be an integer in [0, 19]");
     }
     return cfg;
 }
@@ -202,6 +222,7 @@ int main(int argc, char** argv) {
     std::vector<const char*> rest;
     BenchConfig cfg = parse_bench_flags(argc, argv, rest);
     auto options = weir::http::ServerOptions::from_args(static_cast<int>(rest.size()), rest.data());
+    g_cpu_nice = cfg.cpu_nice;
     if (cfg.pg_url.empty()) usage_error("--pg URL (or DATABASE_URL) is required");
     if (cfg.upstream_url.empty()) usage_error("--upstream URL (or UPSTREAM_URL) is required");
     if (!bench::kUpstreamClientAvailable)
