@@ -10,12 +10,13 @@
 //   --pg-connections N    connections per shard that /db pipelines its queries on
 //                         (env WEIR_PG_CONNECTIONS, default 1)
 //   --cpu-nice N          nice value of the worker threads running /cpu's kernel
-//                         (env WEIR_CPU_NICE, default 10; 0 leaves them alone)
+//                         (env WEIR_CPU_NICE, default 0: left alone; an experiment, see
+//                         docs/benchmarks.md)
 //
 //   GET /db      one row of `items` (id uniform in [1, 10000], or ?id=N)
 //   GET /seq     /api/a, /api/b, /api/c one after the other
 //   GET /par     the same three calls concurrently (when_all)
-//   GET /cpu     the SHA-256 chain kernel, n = 2000, on the to_thread worker pool (niced)
+//   GET /cpu     the SHA-256 chain kernel, n = 2000, on the to_thread worker pool
 //   GET /mixed   one /db query and GET /api/a concurrently, then the kernel with n = 200
 //
 // Each shard opens its own pg pool and upstream client in the startup hook.
@@ -54,11 +55,11 @@ struct BenchConfig {
     std::string pg_url;
     std::string upstream_url;
     std::size_t pg_connections = 1;
-    int cpu_nice = 10;
+    int cpu_nice = 0;
 };
 
 // Set once in main() before the server starts; read by /cpu.
-int g_cpu_nice = 10;
+int g_cpu_nice = 0;
 
 // ?id=N if given (for checks), else uniform in [1, kItems].
 int item_id(const Request& req) {
@@ -132,8 +133,7 @@ std::string digest_body(int iters, const std::string& digest) {
 }
 
 Task<Response> cpu_endpoint(Request&, Context&) {
-    // ~0.5 ms of CPU: on the worker pool, so the shard keeps serving other requests, at a lower
-    // priority, so that the shards win the CPU when the machine is saturated.
+    // ~0.5 ms of CPU: on the worker pool, so the shard keeps serving other requests.
     auto kernel = [] {
         bench::lower_thread_priority(g_cpu_nice);
         return bench::sha256_chain_hex(kCpuIters);
@@ -198,7 +198,7 @@ BenchConfig parse_bench_flags(int argc, char** argv, std::vector<const char*>& r
                 "  --pg-connections N    pipelined connections per shard (env "
                 "WEIR_PG_CONNECTIONS, default 1)\n"
                 "  --cpu-nice N          nice value of the threads running /cpu's kernel, 0: "
-                "unchanged (env WEIR_CPU_NICE, default 10)\n\n");
+                "unchanged (env WEIR_CPU_NICE, default 0)\n\n");
         if (!matched) rest.push_back(argv[i]);
     }
     if (!conns.empty()) {
