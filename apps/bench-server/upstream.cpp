@@ -8,7 +8,8 @@ namespace bench {
 
 // TODO(lead): wire weir::http::Client here once it lands:
 //   - Upstream holds `weir::http::Client client_{weir::http::ClientOptions{}}` (per shard,
-//     keep-alive, enough connections for 256 concurrent requests) and close() closes it;
+//     keep-alive; its connection limit must allow 3 concurrent calls per request, i.e. 768 at
+//     wrk -c256 on one shard, or /par queues on the client) and close() closes it;
 //   - upstream_get(): `ClientResponse r = co_await u.client_.get(u.base_url() + path);`
 //     non-2xx -> HttpError(502, ...), else `co_return std::move(r.body);`
 //   - kUpstreamClientAvailable = true.
