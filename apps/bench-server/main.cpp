@@ -12,27 +12,34 @@
 //   --cpu-nice N          nice value of the worker threads running /cpu's kernel
 //                         (env WEIR_CPU_NICE, default 0: left alone; an experiment, see
 //                         docs/benchmarks.md)
+//   --cpu-concurrency N   /cpu kernels a shard runs at once, the rest wait their turn (env
+//                         WEIR_CPU_CONCURRENCY; default cores / shards, at least 1; 0: unbounded)
 //
 //   GET /db      one row of `items` (id uniform in [1, 10000], or ?id=N)
 //   GET /seq     /api/a, /api/b, /api/c one after the other
 //   GET /par     the same three calls concurrently (when_all)
-//   GET /cpu     the SHA-256 chain kernel, n = 2000, on the to_thread worker pool
+//   GET /cpu     the SHA-256 chain kernel, n = 2000, on the to_thread worker pool, at most
+//                --cpu-concurrency at once per shard
 //   GET /mixed   one /db query and GET /api/a concurrently, then the kernel with n = 200
 //
 // Each shard opens its own pg pool and upstream client in the startup hook.
 // Prints "listening on HOST:PORT" once ready; SIGINT/SIGTERM drain and stop it.
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "cpu_kernel.hpp"
 #include "db.hpp"
 #include "upstream.hpp"
+#include "weir/core/semaphore.hpp"
 #include "weir/core/to_thread.hpp"
 #include "weir/core/when_all.hpp"
 #include "weir/http/app.hpp"
@@ -56,6 +63,15 @@ struct BenchConfig {
     std::string upstream_url;
     std::size_t pg_connections = 1;
     int cpu_nice = 0;
+    // /cpu kernels running at once per shard; 0: unbounded; unset: cores / shards (at least 1),
+    // so the worker pool never hashes on more threads than there are cores.
+    std::optional<std::size_t> cpu_concurrency;
+};
+
+// Bounds the /cpu kernels a shard has running on the worker pool at once (--cpu-concurrency).
+struct CpuGate {
+    explicit CpuGate(std::size_t permits) : sem(permits) {}
+    weir::Semaphore sem;
 };
 
 // Set once in main() before the server starts; read by /cpu.
@@ -132,8 +148,10 @@ std::string digest_body(int iters, const std::string& digest) {
     return out;
 }
 
-Task<Response> cpu_endpoint(Request&, Context&) {
+Task<Response> cpu_endpoint(Request&, Context& ctx) {
     // ~0.5 ms of CPU: on the worker pool, so the shard keeps serving other requests.
+    weir::SemaphorePermit permit;
+    if (auto* gate = ctx.resources().find<CpuGate>()) permit = co_await gate->sem.acquire();
     auto kernel = [] {
         bench::lower_thread_priority(g_cpu_nice);
         return bench::sha256_chain_hex(kCpuIters);
@@ -168,9 +186,10 @@ BenchConfig parse_bench_flags(int argc, char** argv, std::vector<const char*>& r
     BenchConfig cfg;
     if (const char* v = std::getenv("DATABASE_URL")) cfg.pg_url = v;
     if (const char* v = std::getenv("UPSTREAM_URL")) cfg.upstream_url = v;
-    std::string conns, nice;
+    std::string conns, nice, cpu_conc;
     if (const char* v = std::getenv("WEIR_PG_CONNECTIONS")) conns = v;
     if (const char* v = std::getenv("WEIR_CPU_NICE")) nice = v;
+    if (const char* v = std::getenv("WEIR_CPU_CONCURRENCY")) cpu_conc = v;
     rest.push_back(argv[0]);
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
@@ -178,7 +197,8 @@ BenchConfig parse_bench_flags(int argc, char** argv, std::vector<const char*>& r
         for (auto [flag, target] : {std::pair{std::string_view("--pg"), &cfg.pg_url},
                                     std::pair{std::string_view("--upstream"), &cfg.upstream_url},
                                     std::pair{std::string_view("--pg-connections"), &conns},
-                                    std::pair{std::string_view("--cpu-nice"), &nice}}) {
+                                    std::pair{std::string_view("--cpu-nice"), &nice},
+                                    std::pair{std::string_view("--cpu-concurrency"), &cpu_conc}}) {
             if (a == flag) {
                 if (i + 1 >= argc) usage_error(std::string(flag) + " needs a value");
                 *target = argv[++i];
@@ -198,7 +218,9 @@ BenchConfig parse_bench_flags(int argc, char** argv, std::vector<const char*>& r
                 "  --pg-connections N    pipelined connections per shard (env "
                 "WEIR_PG_CONNECTIONS, default 1)\n"
                 "  --cpu-nice N          nice value of the threads running /cpu's kernel, 0: "
-                "unchanged (env WEIR_CPU_NICE, default 0)\n\n");
+                "unchanged (env WEIR_CPU_NICE, default 0)\n"
+                "  --cpu-concurrency N   /cpu kernels running at once per shard, 0: unbounded "
+                "(env WEIR_CPU_CONCURRENCY, default: cores / shards, at least 1)\n\n");
         if (!matched) rest.push_back(argv[i]);
     }
     if (!conns.empty()) {
@@ -213,6 +235,13 @@ BenchConfig parse_bench_flags(int argc, char** argv, std::vector<const char*>& r
             cfg.cpu_nice > 19)
             usage_error("--cpu-nice must be an integer in [0, 19]");
     }
+    if (!cpu_conc.empty()) {
+        std::size_t n = 0;
+        auto [p, ec] = std::from_chars(cpu_conc.data(), cpu_conc.data() + cpu_conc.size(), n);
+        if (ec != std::errc() || p != cpu_conc.data() + cpu_conc.size())
+            usage_error("--cpu-concurrency must be a non-negative integer");
+        cfg.cpu_concurrency = n;
+    }
     return cfg;
 }
 
@@ -223,6 +252,11 @@ int main(int argc, char** argv) {
     BenchConfig cfg = parse_bench_flags(argc, argv, rest);
     auto options = weir::http::ServerOptions::from_args(static_cast<int>(rest.size()), rest.data());
     g_cpu_nice = cfg.cpu_nice;
+    if (!cfg.cpu_concurrency) {
+        const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+        const std::size_t shards = options.threads ? options.threads : cores;
+        cfg.cpu_concurrency = std::max<std::size_t>(1, cores / shards);
+    }
     if (cfg.pg_url.empty()) usage_error("--pg URL (or DATABASE_URL) is required");
     if (cfg.upstream_url.empty()) usage_error("--upstream URL (or UPSTREAM_URL) is required");
     if (!bench::kUpstreamClientAvailable)
@@ -236,6 +270,7 @@ int main(int argc, char** argv) {
     app.on_startup([cfg](weir::http::Resources& res) -> Task<void> {
         co_await res.emplace<bench::Db>().open(cfg.pg_url, cfg.pg_connections);
         res.emplace<bench::Upstream>(cfg.upstream_url);
+        if (cfg.cpu_concurrency.value_or(0) > 0) res.emplace<CpuGate>(*cfg.cpu_concurrency);
     });
     app.on_shutdown([](weir::http::Resources& res) -> Task<void> {
         if (auto* up = res.find<bench::Upstream>()) co_await up->close();
