@@ -1,0 +1,285 @@
+// bench-server: weir's implementation of the article's five workloads, as
+// defined in bench-spec.md; bench/article/run drives it next to the Python peers.
+//
+//   bench-server [--port 8080] [--threads N] [--pg URL] [--upstream URL]
+//                [--pg-connections N] [server options, see --help]
+//
+//   --pg URL              PostgreSQL with the seeded `items` table (env DATABASE_URL)
+//   --upstream URL        base URL of the upstream serving /api/a, /api/b, /api/c
+//                         (env UPSTREAM_URL)
+//   --pg-connections N    connections per shard that /db pipelines its queries on
+//                         (env WEIR_PG_CONNECTIONS, default 1)
+//   --cpu-nice N          nice value of the worker threads running /cpu's kernel
+//                         (env WEIR_CPU_NICE, default 0: left alone; an experiment, see
+//                         docs/benchmarks.md)
+//   --cpu-concurrency N   /cpu kernels a shard runs at once, the rest wait their turn (env
+//                         WEIR_CPU_CONCURRENCY; default cores / shards, at least 1; 0: unbounded)
+//
+//   GET /db      one row of `items` (id uniform in [1, 10000], or ?id=N)
+//   GET /seq     /api/a, /api/b, /api/c one after the other
+//   GET /par     the same three calls concurrently (when_all)
+//   GET /cpu     the SHA-256 chain kernel, n = 2000, on the to_thread worker pool, at most
+//                --cpu-concurrency at once per shard
+//   GET /mixed   one /db query and GET /api/a concurrently, then the kernel with n = 200
+//
+// Each shard opens its own pg pool and upstream client in the startup hook.
+// Prints "listening on HOST:PORT" once ready; SIGINT/SIGTERM drain and stop it.
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "cpu_kernel.hpp"
+#include "db.hpp"
+#include "upstream.hpp"
+#include "weir/core/semaphore.hpp"
+#include "weir/core/to_thread.hpp"
+#include "weir/core/when_all.hpp"
+#include "weir/http/app.hpp"
+#include "weir/http/server.hpp"
+
+namespace {
+
+using weir::Task;
+using weir::http::Context;
+using weir::http::HttpError;
+using weir::http::JsonWriter;
+using weir::http::Request;
+using weir::http::Response;
+
+constexpr int kItems = 10'000;
+constexpr int kCpuIters = 2000;
+constexpr int kMixedIters = 200;
+
+struct BenchConfig {
+    std::string pg_url;
+    std::string upstream_url;
+    std::size_t pg_connections = 1;
+    int cpu_nice = 0;
+    // /cpu kernels running at once per shard; 0: unbounded; unset: cores / shards (at least 1),
+    // so the worker pool never hashes on more threads than there are cores.
+    std::optional<std::size_t> cpu_concurrency;
+};
+
+// Bounds the /cpu kernels a shard has running on the worker pool at once (--cpu-concurrency).
+struct CpuGate {
+    explicit CpuGate(std::size_t permits) : sem(permits) {}
+    weir::Semaphore sem;
+};
+
+// Set once in main() before the server starts; read by /cpu.
+int g_cpu_nice = 0;
+
+// ?id=N if given (for checks), else uniform in [1, kItems].
+int item_id(const Request& req) {
+    for (const auto& [k, v] : req.query_params()) {
+        if (k != "id") continue;
+        int id = 0;
+        auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), id);
+        if (ec != std::errc() || p != v.data() + v.size() || id < 1 || id > kItems)
+            throw HttpError(400, "id must be an integer in [1, 10000]");
+        return id;
+    }
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    return std::uniform_int_distribution<int>(1, kItems)(rng);
+}
+
+void write_item(JsonWriter& w, const bench::Item& item) {
+    w.begin_object()
+        .member("id", item.id)
+        .member("name", item.name)
+        .member("price", item.price)
+        .end_object();
+}
+
+// An upstream body as a JSON value (nginx's echo may end it with a newline).
+std::string_view trimmed(std::string_view body) {
+    while (!body.empty() && (body.back() == '\n' || body.back() == '\r' || body.back() == ' '))
+        body.remove_suffix(1);
+    return body;
+}
+
+Response three_calls(const std::string& a, const std::string& b, const std::string& c) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object();
+    w.key("a").raw(trimmed(a));
+    w.key("b").raw(trimmed(b));
+    w.key("c").raw(trimmed(c));
+    w.end_object();
+    return Response::json(std::move(out));
+}
+
+Task<Response> db_endpoint(Request& req, Context&, bench::Db& db) {
+    const int id = item_id(req);
+    bench::Item item = co_await db.item(id);
+    std::string out;
+    JsonWriter w(out);
+    write_item(w, item);
+    co_return Response::json(std::move(out));
+}
+
+Task<Response> seq_endpoint(Request&, Context&, bench::Upstream& up) {
+    std::string a = co_await bench::upstream_get(up, "/api/a");
+    std::string b = co_await bench::upstream_get(up, "/api/b");
+    std::string c = co_await bench::upstream_get(up, "/api/c");
+    co_return three_calls(a, b, c);
+}
+
+Task<Response> par_endpoint(Request&, Context&, bench::Upstream& up) {
+    auto ta = bench::upstream_get(up, "/api/a");
+    auto tb = bench::upstream_get(up, "/api/b");
+    auto tc = bench::upstream_get(up, "/api/c");
+    auto [a, b, c] = co_await weir::when_all(std::move(ta), std::move(tb), std::move(tc));
+    co_return three_calls(a, b, c);
+}
+
+std::string digest_body(int iters, const std::string& digest) {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().member("iters", iters).member("digest", digest).end_object();
+    return out;
+}
+
+Task<Response> cpu_endpoint(Request&, Context& ctx) {
+    // ~0.5 ms of CPU: on the worker pool, so the shard keeps serving other requests.
+    weir::SemaphorePermit permit;
+    if (auto* gate = ctx.resources().find<CpuGate>()) permit = co_await gate->sem.acquire();
+    auto kernel = [] {
+        bench::lower_thread_priority(g_cpu_nice);
+        return bench::sha256_chain_hex(kCpuIters);
+    };
+    std::string digest = co_await weir::to_thread(std::move(kernel));
+    co_return Response::json(digest_body(kCpuIters, digest));
+}
+
+Task<Response> mixed_endpoint(Request& req, Context&, bench::Db& db, bench::Upstream& up) {
+    const int id = item_id(req);
+    auto query = db.item(id);
+    auto call = bench::upstream_get(up, "/api/a");
+    auto [item, upstream] = co_await weir::when_all(std::move(query), std::move(call));
+    // n = 200 is ~50 us of CPU: cheaper inline than a hop to the worker pool and back.
+    std::string digest = bench::sha256_chain_hex(kMixedIters);
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().key("item");
+    write_item(w, item);
+    w.key("upstream").raw(trimmed(upstream));
+    w.member("iters", kMixedIters).member("digest", digest).end_object();
+    co_return Response::json(std::move(out));
+}
+
+[[noreturn]] void usage_error(const std::string& msg) {
+    std::fprintf(stderr, "bench-server: %s\n", msg.c_str());
+    std::exit(2);
+}
+
+// Takes bench-server's own flags out of argv; the rest goes to ServerOptions.
+BenchConfig parse_bench_flags(int argc, char** argv, std::vector<const char*>& rest) {
+    BenchConfig cfg;
+    if (const char* v = std::getenv("DATABASE_URL")) cfg.pg_url = v;
+    if (const char* v = std::getenv("UPSTREAM_URL")) cfg.upstream_url = v;
+    std::string conns, nice, cpu_conc;
+    if (const char* v = std::getenv("WEIR_PG_CONNECTIONS")) conns = v;
+    if (const char* v = std::getenv("WEIR_CPU_NICE")) nice = v;
+    if (const char* v = std::getenv("WEIR_CPU_CONCURRENCY")) cpu_conc = v;
+    rest.push_back(argv[0]);
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        bool matched = false;
+        for (auto [flag, target] : {std::pair{std::string_view("--pg"), &cfg.pg_url},
+                                    std::pair{std::string_view("--upstream"), &cfg.upstream_url},
+                                    std::pair{std::string_view("--pg-connections"), &conns},
+                                    std::pair{std::string_view("--cpu-nice"), &nice},
+                                    std::pair{std::string_view("--cpu-concurrency"), &cpu_conc}}) {
+            if (a == flag) {
+                if (i + 1 >= argc) usage_error(std::string(flag) + " needs a value");
+                *target = argv[++i];
+                matched = true;
+            } else if (a.size() > flag.size() && a.substr(0, flag.size()) == flag &&
+                       a[flag.size()] == '=') {
+                *target = std::string(a.substr(flag.size() + 1));
+                matched = true;
+            }
+            if (matched) break;
+        }
+        if (a == "--help" || a == "-h")
+            std::printf(
+                "bench-server options:\n"
+                "  --pg URL              PostgreSQL with the items table (env DATABASE_URL)\n"
+                "  --upstream URL        upstream base URL (env UPSTREAM_URL)\n"
+                "  --pg-connections N    pipelined connections per shard (env "
+                "WEIR_PG_CONNECTIONS, default 1)\n"
+                "  --cpu-nice N          nice value of the threads running /cpu's kernel, 0: "
+                "unchanged (env WEIR_CPU_NICE, default 0)\n"
+                "  --cpu-concurrency N   /cpu kernels running at once per shard, 0: unbounded "
+                "(env WEIR_CPU_CONCURRENCY, default: cores / shards, at least 1)\n\n");
+        if (!matched) rest.push_back(argv[i]);
+    }
+    if (!conns.empty()) {
+        auto [p, ec] =
+            std::from_chars(conns.data(), conns.data() + conns.size(), cfg.pg_connections);
+        if (ec != std::errc() || p != conns.data() + conns.size() || cfg.pg_connections == 0)
+            usage_error("--pg-connections must be a positive integer");
+    }
+    if (!nice.empty()) {
+        auto [p, ec] = std::from_chars(nice.data(), nice.data() + nice.size(), cfg.cpu_nice);
+        if (ec != std::errc() || p != nice.data() + nice.size() || cfg.cpu_nice < 0 ||
+            cfg.cpu_nice > 19)
+            usage_error("--cpu-nice must be an integer in [0, 19]");
+    }
+    if (!cpu_conc.empty()) {
+        std::size_t n = 0;
+        auto [p, ec] = std::from_chars(cpu_conc.data(), cpu_conc.data() + cpu_conc.size(), n);
+        if (ec != std::errc() || p != cpu_conc.data() + cpu_conc.size())
+            usage_error("--cpu-concurrency must be a non-negative integer");
+        cfg.cpu_concurrency = n;
+    }
+    return cfg;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<const char*> rest;
+    BenchConfig cfg = parse_bench_flags(argc, argv, rest);
+    auto options = weir::http::ServerOptions::from_args(static_cast<int>(rest.size()), rest.data());
+    g_cpu_nice = cfg.cpu_nice;
+    if (!cfg.cpu_concurrency) {
+        const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+        const std::size_t shards = options.threads ? options.threads : cores;
+        cfg.cpu_concurrency = std::max<std::size_t>(1, cores / shards);
+    }
+    if (cfg.pg_url.empty()) usage_error("--pg URL (or DATABASE_URL) is required");
+    if (cfg.upstream_url.empty()) usage_error("--upstream URL (or UPSTREAM_URL) is required");
+    if (!bench::kUpstreamClientAvailable)
+        std::fprintf(stderr,
+                     "bench-server: no HTTP client wired in yet: /seq, /par and /mixed answer "
+                     "503\n");
+
+    weir::http::AppOptions app_options;
+    app_options.openapi_path.clear();
+    weir::http::App app(std::move(app_options));
+    app.on_startup([cfg](weir::http::Resources& res) -> Task<void> {
+        co_await res.emplace<bench::Db>().open(cfg.pg_url, cfg.pg_connections);
+        res.emplace<bench::Upstream>(cfg.upstream_url);
+        if (cfg.cpu_concurrency.value_or(0) > 0) res.emplace<CpuGate>(*cfg.cpu_concurrency);
+    });
+    app.on_shutdown([](weir::http::Resources& res) -> Task<void> {
+        if (auto* up = res.find<bench::Upstream>()) co_await up->close();
+        if (auto* db = res.find<bench::Db>()) co_await db->close();
+    });
+    app.get("/db", db_endpoint);
+    app.get("/seq", seq_endpoint);
+    app.get("/par", par_endpoint);
+    app.get("/cpu", cpu_endpoint);
+    app.get("/mixed", mixed_endpoint);
+    return weir::http::run_server(app.handler(), std::move(options), app.lifespan());
+}
