@@ -51,6 +51,8 @@ public:
     Task<std::size_t> fill();
     Task<void> write(std::string_view data);
     Task<void> write2(std::string_view a, std::string_view b);
+    bool is_open() const noexcept { return tls ? tls->is_open() : tcp.is_open(); }
+    int fd() const noexcept { return tls ? tls->fd() : tcp.fd(); }
     // An idle connection that the server closed (or sent something on) is not reusable.
     bool looks_alive() const noexcept;
 

@@ -65,9 +65,9 @@ Task<void> Connection::write2(std::string_view a, std::string_view b) {
 }
 
 bool Connection::looks_alive() const noexcept {
-    if (!tcp.is_open() || has_unread()) return false;
+    if (!is_open() || has_unread()) return false;
     char c;
-    ssize_t n = ::recv(tcp.fd(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    ssize_t n = ::recv(fd(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
     // EOF, an error, or unexpected bytes (for TLS: possibly a close_notify or a
     // session ticket; either way, a fresh connection is the safe choice).
@@ -171,7 +171,7 @@ void ClientImpl::slot_freed() noexcept {
 
 void ClientImpl::release(std::unique_ptr<Connection> conn) noexcept {
     OriginPool& op = *conn->pool;
-    if (closed_ || !conn->tcp.is_open() || conn->has_unread() ||
+    if (closed_ || !conn->is_open() || conn->has_unread() ||
         (options_.max_requests_per_connection &&
          conn->requests >= options_.max_requests_per_connection)) {
         discard(std::move(conn));

@@ -229,6 +229,8 @@ std::string TlsStream::alpn_selected() const {
 
 bool TlsStream::is_open() const noexcept { return impl_ && impl_->stream.is_open(); }
 
+int TlsStream::fd() const noexcept { return impl_ ? impl_->stream.fd() : -1; }
+
 void TlsStream::close() noexcept {
     if (!impl_) return;
     if (impl_->ssl) {

@@ -92,6 +92,7 @@ public:
     // The ALPN protocol the server selected ("" if none).
     std::string alpn_selected() const;
     bool is_open() const noexcept;
+    int fd() const noexcept;
     void close() noexcept;
     Stream& stream() noexcept;
 

@@ -17,6 +17,7 @@
 // loaded when installed. Blocking: use outside a runtime (test set-up).
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,6 +150,9 @@ private:
           << "  fastcgi_temp_path " << d << "/tmp/fastcgi;\n"
           << "  uwsgi_temp_path " << d << "/tmp/uwsgi;\n"
           << "  scgi_temp_path " << d << "/tmp/scgi;\n"
+          << (std::filesystem::exists("/etc/nginx/mime.types")
+                  ? "  include /etc/nginx/mime.types;\n"
+                  : "  types { text/plain txt; text/html html; application/json json; }\n")
           << "  default_type application/octet-stream;\n"
           << "  keepalive_requests " << options_.keepalive_requests << ";\n"
           << "  keepalive_timeout " << options_.keepalive_timeout_s << "s;\n"
@@ -171,6 +175,13 @@ private:
         pid_ = ::fork();
         if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {
+            // Not the test's stdout/stderr: a pipe held open by nginx would block readers.
+            int null_fd = ::open("/dev/null", O_RDWR);
+            if (null_fd >= 0) {
+                ::dup2(null_fd, 0);
+                ::dup2(null_fd, 1);
+                ::dup2(null_fd, 2);
+            }
             const std::string conf = (dir_ / "nginx.conf").string();
             const std::string prefix = dir_.string() + "/";
             const std::string err = (dir_ / "error.log").string();
