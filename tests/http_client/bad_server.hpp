@@ -37,13 +37,16 @@ using namespace std::chrono_literals;
 
 class BadServer {
 public:
-    BadServer() : listener_(net::Listener::bind_tcp("127.0.0.1", 0)) {
+    explicit BadServer(std::string host = "127.0.0.1")
+        : host_(std::move(host)), listener_(net::Listener::bind_tcp(host_, 0)) {
         port_ = listener_.local_address().port();
     }
 
     std::uint16_t port() const noexcept { return port_; }
     std::string url(std::string_view path) const {
-        return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+        const bool v6 = host_.find(':') != std::string::npos;
+        return "http://" + (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_) +
+               std::string(path);
     }
 
     int accepted = 0;  // connections
@@ -212,14 +215,15 @@ private:
         }
     }
 
+    std::string host_;
     net::Listener listener_;
     std::uint16_t port_ = 0;
 };
 
 // Runs body(server) with the server running; stops it afterwards.
 template <class Body>
-Task<void> with_bad_server(Body& body, int close_after = 0) {
-    BadServer server;
+Task<void> with_bad_server(Body& body, int close_after = 0, const char* host = "127.0.0.1") {
+    BadServer server(host);
     server.close_after = close_after;
     auto group = [&](TaskGroup& g) -> Task<void> {
         g.spawn(server.run());

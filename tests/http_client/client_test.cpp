@@ -626,6 +626,26 @@ WEIR_TEST(HttpClient, BoundedFanOut) {
     co_await with_client(o, f);
 }
 
+WEIR_TEST(HttpClient, Ipv6AndMaxRequestsPerConnection) {
+    ClientOptions o;
+    o.max_requests_per_connection = 2;
+    auto f = [](Client& c, BadServer& s) -> Task<void> {
+        for (int i = 0; i < 4; ++i) {
+            auto r = co_await c.get(s.url("/head-echo"));
+            EXPECT_EQ(r.status, 200);
+            EXPECT_NE(r.body.find("Host: [::1]:"), std::string::npos);
+        }
+        EXPECT_EQ(s.accepted, 2);
+    };
+    ClientOptions options = o;
+    auto body = [&](BadServer& server) -> Task<void> {
+        auto inner = [&](Client& client) -> Task<void> { co_await f(client, server); };
+        Client client(std::move(options));
+        co_await weir::with_resource(std::move(client), inner);
+    };
+    co_await with_bad_server(body, 0, "::1");
+}
+
 WEIR_TEST(HttpClient, ClosedClientRejectsRequests) {
     Client c;
     co_await c.close();

@@ -243,6 +243,36 @@ WEIR_TEST(HttpClientTls, HostnameMismatch) {
     co_await with_client(co, f);
 }
 
+WEIR_TEST(HttpClientTls, ClientCertificate) {
+    // nginx requires a client certificate signed by the test CA.
+    auto dir = weir::testing::make_temp_dir("weir-mtls-");
+    NginxServer::make_ca(dir);
+    NginxServer::make_cert(dir, "client", "DNS:client.test");
+    NginxOptions o;
+    o.tls = true;
+    o.locations =
+        "ssl_client_certificate " + (dir / "ca.crt").string() + ";\nssl_verify_client on;\n";
+    NginxServer nginx(o);
+    ClientOptions with_cert;
+    with_cert.tls.ca_file = nginx.ca_file();
+    with_cert.tls.cert_file = (dir / "client.crt").string();
+    with_cert.tls.key_file = (dir / "client.key").string();
+    auto f = [&](Client& c) -> Task<void> {
+        auto r = co_await c.get(nginx.url("/hello"));
+        EXPECT_EQ(r.status, 200);
+    };
+    co_await with_client(with_cert, f);
+    ClientOptions without;
+    without.tls.ca_file = nginx.ca_file();
+    auto g = [&](Client& c) -> Task<void> {
+        auto r = co_await c.get(nginx.url("/hello"));
+        EXPECT_EQ(r.status, 400);  // "No required SSL certificate was sent"
+    };
+    co_await with_client(without, g);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+}
+
 WEIR_TEST(HttpClientTls, AlpnOffered) {
     auto& nginx = tls_nginx();
     auto ctx_opts = weir::net::TlsClientOptions{};
