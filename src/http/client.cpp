@@ -419,11 +419,13 @@ Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op,
 void ClientImpl::check_circuit(OriginPool& op) {
     const auto& cb = options_.circuit_breaker;
     if (!cb.enabled || op.failures < cb.failure_threshold) return;
-    if (Clock::now() < op.open_until || op.probing) {
+    const TimePoint now = Clock::now();
+    if (now < op.open_until || (op.probing && now < op.probe_until)) {
         ++counters_.circuit_rejections;
         throw CircuitOpen("circuit open for " + op.key);
     }
     op.probing = true;  // this request is the probe
+    op.probe_until = now + cb.cool_down;
 }
 
 void ClientImpl::record_failure(OriginPool& op) noexcept {

@@ -76,6 +76,7 @@ struct OriginPool {
     int failures = 0;
     TimePoint open_until{};
     bool probing = false;
+    TimePoint probe_until{};  // a probe that never reported back (cancelled) expires
 };
 
 // A request queued for a connection of `origin`.
