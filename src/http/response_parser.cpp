@@ -1,0 +1,342 @@
+#include "weir/http/response_parser.hpp"
+
+#include <algorithm>
+
+#include "weir/http/ascii.hpp"
+
+namespace weir::http {
+
+namespace {
+
+std::string_view trim_field(std::string_view s) noexcept {
+    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+bool valid_value_char(char c) noexcept {
+    const auto u = static_cast<unsigned char>(c);
+    return c == '\t' || (u >= 0x20 && u != 0x7f);
+}
+
+// Calls fn(token) for each comma-separated, trimmed, non-empty element.
+template <class F>
+void for_each_token(std::string_view list, F fn) {
+    while (!list.empty()) {
+        std::size_t comma = list.find(',');
+        std::string_view item = trim_field(list.substr(0, comma));
+        if (!item.empty()) fn(item);
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+}
+
+// Content-Length: 1*DIGIT, or a list of identical values ("5, 5").
+bool parse_content_length(std::string_view v, std::uint64_t& out) noexcept {
+    bool any = false;
+    bool ok = true;
+    std::uint64_t first = 0;
+    for_each_token(v, [&](std::string_view tok) {
+        if (!ok) return;
+        std::uint64_t n = 0;
+        if (tok.size() > 19) {
+            ok = false;
+            return;
+        }
+        for (char c : tok) {
+            if (!is_digit(c)) {
+                ok = false;
+                return;
+            }
+            n = n * 10 + static_cast<std::uint64_t>(c - '0');
+        }
+        if (any && n != first) ok = false;
+        first = n;
+        any = true;
+    });
+    if (!ok || !any) return false;
+    out = first;
+    return true;
+}
+
+}  // namespace
+
+std::optional<std::string_view> ResponseHead::header(std::string_view name) const noexcept {
+    for (const auto& [k, v] : headers)
+        if (iequals(k, name)) return std::string_view(v);
+    return std::nullopt;
+}
+
+void ResponseParser::reset() noexcept {
+    head_.status = 0;
+    head_.reason.clear();
+    head_.headers.clear();
+    head_.framing = BodyFraming::None;
+    head_.content_length = 0;
+    head_.keep_alive = true;
+    head_.version_minor = 1;
+    result_ = {};
+    start_ = 0;
+    scan_pos_ = 0;
+    interim_ = 0;
+    head_request_ = false;
+}
+
+ResponseParseResult ResponseParser::fail(std::string_view why) noexcept {
+    result_.status = ResponseParseResult::Status::Error;
+    result_.error = why;
+    result_.consumed = 0;
+    return result_;
+}
+
+ResponseParseResult ResponseParser::parse(std::string_view buffer) {
+    if (result_.status != ResponseParseResult::Status::NeedMore) return result_;
+    for (;;) {
+        const std::size_t from = std::max(start_, scan_pos_ >= 3 ? scan_pos_ - 3 : 0);
+        const std::size_t end = buffer.find("\r\n\r\n", from);
+        if (end == std::string_view::npos) {
+            scan_pos_ = buffer.size();
+            if (buffer.size() - start_ > limits_.max_head_bytes)
+                return fail("response head too large");
+            return result_;
+        }
+        if (end + 4 - start_ > limits_.max_head_bytes) return fail("response head too large");
+        std::string_view error;
+        if (!parse_head(buffer.substr(start_, end + 2 - start_), error)) return fail(error);
+        start_ = end + 4;
+        scan_pos_ = start_;
+        if (head_.status >= 100 && head_.status < 200 && head_.status != 101) {
+            // Interim response (100 Continue, 103 Early Hints): skip it.
+            if (++interim_ > limits_.max_interim_responses)
+                return fail("too many interim responses");
+            continue;
+        }
+        result_.status = ResponseParseResult::Status::Complete;
+        result_.consumed = start_;
+        return result_;
+    }
+}
+
+// `head` holds the status line and the header lines, each ending in CRLF.
+bool ResponseParser::parse_head(std::string_view head, std::string_view& error) {
+    head_.headers.clear();
+    head_.reason.clear();
+    head_.framing = BodyFraming::None;
+    head_.content_length = 0;
+
+    std::size_t eol = head.find("\r\n");
+    std::string_view line = head.substr(0, eol);
+    head.remove_prefix(eol + 2);
+    // HTTP/1.x SP 3DIGIT [SP reason]
+    if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || !is_digit(line[7]) ||
+        line[8] != ' ' || !is_digit(line[9]) || !is_digit(line[10]) || !is_digit(line[11])) {
+        error = "malformed status line";
+        return false;
+    }
+    head_.version_minor = line[7] - '0';
+    head_.status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+    if (head_.status < 100) {
+        error = "malformed status code";
+        return false;
+    }
+    if (line.size() > 12) {
+        if (line[12] != ' ') {
+            error = "malformed status line";
+            return false;
+        }
+        std::string_view reason = line.substr(13);
+        for (char c : reason) {
+            if (!valid_value_char(c)) {
+                error = "invalid character in reason phrase";
+                return false;
+            }
+        }
+        head_.reason.assign(reason);
+    }
+
+    bool have_length = false;
+    bool have_te = false;
+    bool chunked = false;
+    bool conn_close = false;
+    bool conn_keep_alive = false;
+    std::uint64_t length = 0;
+    while (!head.empty()) {
+        eol = head.find("\r\n");
+        line = head.substr(0, eol);
+        head.remove_prefix(eol + 2);
+        if (head_.headers.size() >= limits_.max_header_count) {
+            error = "too many header fields";
+            return false;
+        }
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos || colon == 0) {
+            error = "malformed header field";  // also obs-fold (leading whitespace)
+            return false;
+        }
+        std::string_view name = line.substr(0, colon);
+        for (char c : name) {
+            if (!is_tchar(c)) {
+                error = "invalid header field name";
+                return false;
+            }
+        }
+        std::string_view value = trim_field(line.substr(colon + 1));
+        for (char c : value) {
+            if (!valid_value_char(c)) {
+                error = "invalid character in header field value";
+                return false;
+            }
+        }
+        if (iequals(name, "content-length")) {
+            std::uint64_t n = 0;
+            if (!parse_content_length(value, n) || (have_length && n != length)) {
+                error = "invalid Content-Length";
+                return false;
+            }
+            have_length = true;
+            length = n;
+        } else if (iequals(name, "transfer-encoding")) {
+            have_te = true;
+            for_each_token(value, [&](std::string_view tok) { chunked = iequals(tok, "chunked"); });
+        } else if (iequals(name, "connection")) {
+            for_each_token(value, [&](std::string_view tok) {
+                if (iequals(tok, "close")) conn_close = true;
+                if (iequals(tok, "keep-alive")) conn_keep_alive = true;
+            });
+        }
+        head_.headers.emplace_back(std::string(name), std::string(value));
+    }
+
+    head_.keep_alive = head_.version_minor >= 1 ? !conn_close : (conn_keep_alive && !conn_close);
+    const int s = head_.status;
+    if (head_request_ || (s >= 100 && s < 200) || s == 204 || s == 304) {
+        head_.framing = BodyFraming::None;
+        if (s == 101) head_.keep_alive = false;  // protocol switch: not ours to reuse
+    } else if (have_te) {
+        // Transfer-Encoding overrides Content-Length; such a message may be a smuggling
+        // attempt through an intermediary, so never reuse the connection after it.
+        if (have_length) head_.keep_alive = false;
+        if (chunked) {
+            head_.framing = BodyFraming::Chunked;
+        } else {
+            head_.framing = BodyFraming::UntilClose;
+            head_.keep_alive = false;
+        }
+    } else if (have_length) {
+        head_.framing = BodyFraming::Length;
+        head_.content_length = length;
+    } else {
+        head_.framing = BodyFraming::UntilClose;
+        head_.keep_alive = false;
+    }
+    return true;
+}
+
+BodyDecoder::BodyDecoder(BodyFraming framing, std::uint64_t content_length,
+                         std::uint64_t max_body_bytes) noexcept
+    : framing_(framing),
+      remaining_(content_length),
+      max_body_bytes_(max_body_bytes),
+      chunked_(ChunkedLimits{max_body_bytes, 4096, 64 * 1024}),
+      done_(framing == BodyFraming::None ||
+            (framing == BodyFraming::Length && content_length == 0)) {
+    if (framing == BodyFraming::Length && content_length > max_body_bytes) {
+        failed_ = true;
+        done_ = false;
+        error_ = "response body too large";
+    }
+}
+
+BodyDecoder::Step BodyDecoder::fail(std::string_view why) noexcept {
+    failed_ = true;
+    done_ = false;
+    error_ = why;
+    Step s;
+    s.status = Status::Error;
+    s.error = why;
+    return s;
+}
+
+BodyDecoder::Step BodyDecoder::step(std::string_view in) noexcept {
+    Step s;
+    if (failed_) {
+        s.status = Status::Error;
+        s.error = error_;
+        return s;
+    }
+    if (done_) {
+        s.status = Status::Done;
+        return s;
+    }
+    switch (framing_) {
+        case BodyFraming::None:
+            s.status = Status::Done;
+            return s;
+        case BodyFraming::Length: {
+            if (in.empty()) return s;
+            const std::size_t n =
+                static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, in.size()));
+            remaining_ -= n;
+            delivered_ += n;
+            s.status = Status::Data;
+            s.consumed = n;
+            s.data = in.substr(0, n);
+            if (remaining_ == 0) done_ = true;
+            return s;
+        }
+        case BodyFraming::UntilClose: {
+            if (in.empty()) return s;
+            if (in.size() > max_body_bytes_ - delivered_) return fail("response body too large");
+            delivered_ += in.size();
+            s.status = Status::Data;
+            s.consumed = in.size();
+            s.data = in;
+            return s;
+        }
+        case BodyFraming::Chunked: {
+            const ChunkedResult r = chunked_.step(in);
+            s.consumed = r.consumed;
+            switch (r.status) {
+                case ChunkedStatus::NeedMore:
+                    s.status = Status::NeedMore;
+                    return s;
+                case ChunkedStatus::Data:
+                    delivered_ += r.data.size();
+                    s.status = Status::Data;
+                    s.data = r.data;
+                    return s;
+                case ChunkedStatus::Done:
+                    done_ = true;
+                    s.status = Status::Done;
+                    return s;
+                case ChunkedStatus::Error: {
+                    Step e =
+                        fail(r.error.status == 413 ? std::string_view("response body too large")
+                                                   : std::string_view("malformed chunked body"));
+                    e.consumed = r.consumed;
+                    return e;
+                }
+            }
+        }
+    }
+    return s;
+}
+
+BodyDecoder::Step BodyDecoder::finish_at_eof() noexcept {
+    if (failed_) {
+        Step s;
+        s.status = Status::Error;
+        s.error = error_;
+        return s;
+    }
+    if (done_ || framing_ == BodyFraming::UntilClose) {
+        done_ = true;
+        Step s;
+        s.status = Status::Done;
+        return s;
+    }
+    return fail(framing_ == BodyFraming::Chunked ? "connection closed inside a chunked body"
+                                                 : "connection closed before the end of the body");
+}
+
+}  // namespace weir::http

@@ -1,0 +1,137 @@
+#include "weir/http/url.hpp"
+
+#include "weir/http/ascii.hpp"
+#include "weir/http/client_errors.hpp"
+
+namespace weir::http {
+
+std::string Url::origin() const {
+    std::string out = scheme + "://";
+    if (host.find(':') != std::string::npos) {
+        out += '[';
+        out += host;
+        out += ']';
+    } else {
+        out += host;
+    }
+    out += ':';
+    out += std::to_string(port);
+    return out;
+}
+
+std::string Url::host_header() const {
+    std::string out;
+    if (host.find(':') != std::string::npos) {
+        out = "[" + host + "]";
+    } else {
+        out = host;
+    }
+    if (!default_port()) out += ":" + std::to_string(port);
+    return out;
+}
+
+std::string Url::to_string() const { return scheme + "://" + host_header() + target; }
+
+Url Url::parse(std::string_view text) {
+    Url u;
+    const std::size_t colon = text.find("://");
+    if (colon == std::string_view::npos)
+        throw InvalidUrl("URL without scheme: " + std::string(text));
+    for (char c : text.substr(0, colon)) u.scheme.push_back(to_lower(c));
+    if (u.scheme != "http" && u.scheme != "https")
+        throw InvalidUrl("unsupported URL scheme: " + std::string(text));
+    std::string_view rest = text.substr(colon + 3);
+    if (std::size_t hash = rest.find('#'); hash != std::string_view::npos)
+        rest = rest.substr(0, hash);
+    std::size_t auth_end = rest.find_first_of("/?");
+    std::string_view authority = rest.substr(0, auth_end);
+    std::string_view path = auth_end == std::string_view::npos ? "" : rest.substr(auth_end);
+    if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+        u.userinfo.assign(authority.substr(0, at));
+        authority.remove_prefix(at + 1);
+    }
+    std::string_view port_text;
+    if (!authority.empty() && authority.front() == '[') {
+        std::size_t close = authority.find(']');
+        if (close == std::string_view::npos)
+            throw InvalidUrl("bad IPv6 literal: " + std::string(text));
+        u.host.assign(authority.substr(1, close - 1));
+        std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') throw InvalidUrl("bad authority: " + std::string(text));
+            port_text = after.substr(1);
+        }
+    } else {
+        std::size_t pc = authority.rfind(':');
+        if (pc != std::string_view::npos) {
+            port_text = authority.substr(pc + 1);
+            authority = authority.substr(0, pc);
+        }
+        for (char c : authority) u.host.push_back(to_lower(c));
+    }
+    if (u.host.empty()) throw InvalidUrl("URL without host: " + std::string(text));
+    for (char c : u.host) {
+        if (static_cast<unsigned char>(c) <= 0x20 || c == '/' || c == '?' || c == '#' || c == '@')
+            throw InvalidUrl("bad host in URL: " + std::string(text));
+    }
+    if (port_text.empty()) {
+        u.port = u.scheme == "https" ? 443 : 80;
+    } else {
+        unsigned long p = 0;
+        if (port_text.size() > 5) throw InvalidUrl("bad port in URL: " + std::string(text));
+        for (char c : port_text) {
+            if (!is_digit(c)) throw InvalidUrl("bad port in URL: " + std::string(text));
+            p = p * 10 + static_cast<unsigned long>(c - '0');
+        }
+        if (p == 0 || p > 65535) throw InvalidUrl("bad port in URL: " + std::string(text));
+        u.port = static_cast<std::uint16_t>(p);
+    }
+    if (path.empty()) {
+        u.target = "/";
+    } else if (path.front() == '?') {
+        u.target = "/" + std::string(path);
+    } else {
+        u.target.assign(path);
+    }
+    for (char c : u.target) {
+        const auto uc = static_cast<unsigned char>(c);
+        if (uc <= 0x20 || uc == 0x7f)
+            throw InvalidUrl("bad character in URL path: " + std::string(text));
+    }
+    return u;
+}
+
+Url Url::resolve(std::string_view ref) const {
+    if (ref.find("://") != std::string_view::npos) return parse(ref);
+    if (ref.substr(0, 2) == "//") return parse(scheme + ":" + std::string(ref));
+    Url u = *this;
+    if (!ref.empty() && ref.front() == '/') {
+        u.target.assign(ref);
+    } else if (!ref.empty() && ref.front() == '?') {
+        u.target = target.substr(0, target.find('?')) + std::string(ref);
+    } else {
+        std::string base = target.substr(0, target.find('?'));
+        base = base.substr(0, base.rfind('/') + 1);
+        u.target = base + std::string(ref);
+    }
+    if (std::size_t hash = u.target.find('#'); hash != std::string::npos) u.target.resize(hash);
+    if (u.target.empty()) u.target = "/";
+    return u;
+}
+
+void append_percent_encoded(std::string& out, std::string_view s) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' ||
+            c == '.' || c == '_' || c == '~') {
+            out.push_back(c);
+        } else {
+            out.push_back('%');
+            out.push_back(kHex[u >> 4]);
+            out.push_back(kHex[u & 15]);
+        }
+    }
+}
+
+}  // namespace weir::http
