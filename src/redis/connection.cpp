@@ -147,9 +147,12 @@ Task<void> Connection::Impl::drive(bool (*done)(void*), void* ctx) {
         process();
         if (done(ctx) || broken) co_return;
         switch (try_read()) {
-            case ReadStatus::data: continue;
-            case ReadStatus::closed: co_return;
-            case ReadStatus::again: break;
+            case ReadStatus::data:
+                continue;
+            case ReadStatus::closed:
+                co_return;
+            case ReadStatus::again:
+                break;
         }
         detail::ReadyWait w(stream.io_handle(), out_pos < out.size(), &parked);
         co_await w;
@@ -307,7 +310,9 @@ Task<Connection> Connection::connect(ConnectionOptions o) {
     if (!resp2) {
         Command hello("HELLO", 3);
         if (!o.password.empty())
-            hello.arg("AUTH").arg(o.username.empty() ? std::string("default") : o.username).arg(o.password);
+            hello.arg("AUTH")
+                .arg(o.username.empty() ? std::string("default") : o.username)
+                .arg(o.password);
         if (!o.client_name.empty()) hello.arg("SETNAME").arg(o.client_name);
         try {
             co_await c.execute(std::move(hello));
@@ -315,7 +320,8 @@ Task<Connection> Connection::connect(ConnectionOptions o) {
         } catch (const ServerError& e) {
             // Redis < 6 has no HELLO: fall back to RESP2.
             if (e.prefix() == "NOPROTO" ||
-                (e.prefix() == "ERR" && e.message().find("unknown command") != std::string_view::npos))
+                (e.prefix() == "ERR" &&
+                 e.message().find("unknown command") != std::string_view::npos))
                 resp2 = true;
             else
                 throw;
@@ -338,7 +344,7 @@ Task<Connection> Connection::connect(ConnectionOptions o) {
         Command select("SELECT", o.db);
         co_await c.execute(std::move(select));
     }
-    c.impl_->metrics->connected(false);
+    c.impl_->metrics->connected();
     co_return c;
 }
 
@@ -391,6 +397,17 @@ Task<std::optional<std::vector<Reply>>> Connection::transaction(Pipeline pl) {
 bool Connection::is_broken() const noexcept { return !impl_ || impl_->broken; }
 std::size_t Connection::pending() const noexcept { return impl_ ? impl_->queue.size() : 0; }
 std::size_t Connection::abandoned() const noexcept { return impl_ ? impl_->abandoned_count : 0; }
+bool Connection::check_idle() noexcept {
+    if (!impl_ || impl_->broken || !impl_->queue.empty()) return false;
+    char byte;
+    ssize_t n = ::recv(impl_->stream.fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    impl_->set_broken(n == 0  ? "server closed the connection"
+                      : n > 0 ? "unexpected data on an idle connection"
+                              : std::string("read failed: ") + std::strerror(errno));
+    return false;
+}
+
 int Connection::protocol() const noexcept { return impl_ ? impl_->protocol : 0; }
 
 const ConnectionOptions& Connection::options() const {

@@ -244,7 +244,8 @@ WEIR_TEST(RedisConnection, TimeoutMidCommandDropsItsReply) {
 
 WEIR_TEST(RedisConnection, InheritedDeadlineAndCommandTimeout) {
     auto conn = co_await Connection::connect(url());
-    auto body = [&]() -> Task<void> { co_await conn.blpop({key("empty")}, 2s); };
+    const weir::redis::Keys empty{key("empty")};
+    auto body = [&]() -> Task<void> { co_await conn.blpop(empty, 2s); };
     bool timed_out = false;
     try {
         co_await weir::with_timeout(30ms, body());

@@ -74,9 +74,9 @@ struct XAddOptions {
 };
 
 struct AutoClaimResult {
-    std::string next_start;                 // cursor for the next call ("0-0": scan complete)
-    std::vector<StreamEntry> entries;       // claimed entries
-    std::vector<std::string> deleted_ids;   // pending ids whose entries were deleted
+    std::string next_start;                // cursor for the next call ("0-0": scan complete)
+    std::vector<StreamEntry> entries;      // claimed entries
+    std::vector<std::string> deleted_ids;  // pending ids whose entries were deleted
 };
 
 struct PendingSummary {
@@ -178,8 +178,8 @@ public:
                                           std::int64_t stop);
     Task<std::int64_t> llen(std::string_view key);
     // {list, value}, or nullopt after `timeout` (zero: forever).
-    Task<std::optional<std::pair<std::string, std::string>>> blpop(const Keys& keys,
-                                                                   std::chrono::milliseconds timeout);
+    Task<std::optional<std::pair<std::string, std::string>>> blpop(
+        const Keys& keys, std::chrono::milliseconds timeout);
 
     // --- sets
     Task<std::int64_t> sadd(std::string_view key, const Keys& members);
@@ -218,8 +218,7 @@ public:
     Task<bool> xgroup_destroy(std::string_view key, std::string_view group);
     // streams: {key, id} (">" for new entries). Empty when BLOCK timed out.
     Task<std::vector<StreamBatch>> xreadgroup(std::string_view group, std::string_view consumer,
-                                              const FieldValues& streams,
-                                              XReadGroupOptions o = {});
+                                              const FieldValues& streams, XReadGroupOptions o = {});
     Task<std::int64_t> xack(std::string_view key, std::string_view group, const Keys& ids);
     Task<AutoClaimResult> xautoclaim(std::string_view key, std::string_view group,
                                      std::string_view consumer, std::chrono::milliseconds min_idle,

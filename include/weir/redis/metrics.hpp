@@ -48,10 +48,8 @@ public:
     void server_error() noexcept { ++server_errors_; }
     void connection_error() noexcept { ++connection_errors_; }
     void abandoned() noexcept { ++abandoned_; }
-    void connected(bool reconnect) noexcept {
-        ++connects_;
-        if (reconnect) ++reconnects_;
-    }
+    void connected() noexcept { ++connects_; }
+    void reconnected() noexcept { ++reconnects_; }
 
     MetricsSnapshot snapshot() const {
         MetricsSnapshot s;

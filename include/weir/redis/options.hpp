@@ -24,10 +24,10 @@ class Metrics;
 struct ConnectionOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 6379;
-    std::string unix_path;  // non-empty: connect to this Unix socket instead
-    std::string username;   // ACL user (empty: "default")
-    std::string password;   // empty: no AUTH
-    int db = 0;             // SELECT db when not 0
+    std::string unix_path;    // non-empty: connect to this Unix socket instead
+    std::string username;     // ACL user (empty: "default")
+    std::string password;     // empty: no AUTH
+    int db = 0;               // SELECT db when not 0
     std::string client_name;  // CLIENT SETNAME when not empty
     // 3: HELLO 3 (RESP3), falling back to RESP2 when the server has no HELLO.
     // 2: RESP2 only.
