@@ -90,7 +90,8 @@ Task<void> hashes_lists_sets_zsets(Connection& c) {
     const Keys abc{"a", "b", "c"}, z1{"z"};
     EXPECT_EQ(co_await c.rpush(l, abc), 3);
     EXPECT_EQ(co_await c.lpush(l, z1), 4);
-    EXPECT_EQ(co_await c.lrange(l, 0, -1), (std::vector<std::string>{"z", "a", "b", "c"}));
+    const std::vector<std::string> want1{"z", "a", "b", "c"};
+    EXPECT_EQ(co_await c.lrange(l, 0, -1), want1);
     EXPECT_EQ(co_await c.lpop(l), "z");
     EXPECT_EQ(co_await c.rpop(l), "c");
     EXPECT_EQ(co_await c.llen(l), 2);
@@ -121,13 +122,16 @@ Task<void> hashes_lists_sets_zsets(Connection& c) {
     EXPECT_EQ(co_await c.zscore(z, "a"), 1.5);
     EXPECT_EQ(co_await c.zscore(z, "nope"), std::nullopt);
     EXPECT_DOUBLE_EQ(co_await c.zincrby(z, 1.0, "a"), 2.5);
-    EXPECT_EQ(co_await c.zrange(z, 0, -1), (std::vector<std::string>{"c", "b", "a"}));
+    const std::vector<std::string> want2{"c", "b", "a"};
+    EXPECT_EQ(co_await c.zrange(z, 0, -1), want2);
     auto ws = co_await c.zrange_withscores(z, 0, 0);
     CO_ASSERT_EQ(ws.size(), 1u);
     EXPECT_EQ(ws[0].first, "c");
     EXPECT_DOUBLE_EQ(ws[0].second, 0.5);
-    EXPECT_EQ(co_await c.zrangebyscore(z, 1, 10), (std::vector<std::string>{"b", "a"}));
-    EXPECT_EQ(co_await c.zrangebyscore(z, 0, 10, 1), (std::vector<std::string>{"c"}));
+    const std::vector<std::string> want3{"b", "a"};
+    EXPECT_EQ(co_await c.zrangebyscore(z, 1, 10), want3);
+    const std::vector<std::string> want4{"c"};
+    EXPECT_EQ(co_await c.zrangebyscore(z, 0, 10, 1), want4);
     EXPECT_EQ(co_await c.zrank(z, "b"), 1);
     EXPECT_EQ(co_await c.zrank(z, "nope"), std::nullopt);
     const Keys za{"a"};
@@ -194,7 +198,8 @@ Task<void> streams(Connection& c) {
     EXPECT_EQ(co_await c.xdel(st, del2), 1);
     auto claimed2 = co_await c.xautoclaim(st, "g", "w3", 0ms);
     EXPECT_TRUE(claimed2.entries.empty());
-    EXPECT_EQ(claimed2.deleted_ids, std::vector<std::string>{id2});
+    const std::vector<std::string> deleted{id2};
+    EXPECT_EQ(claimed2.deleted_ids, deleted);
     EXPECT_TRUE(co_await c.xgroup_destroy(st, "g"));
 }
 

@@ -34,16 +34,16 @@ using FieldValues = std::vector<std::pair<std::string, std::string>>;
 using Keys = std::vector<std::string>;
 
 struct SetOptions {
-    std::optional<std::chrono::milliseconds> ex;  // expiry (sent as PX)
-    bool nx = false;                              // only if the key does not exist
-    bool xx = false;                              // only if it exists
+    std::optional<std::chrono::milliseconds> ex{};  // expiry (sent as PX)
+    bool nx = false;                                // only if the key does not exist
+    bool xx = false;                                // only if it exists
     bool keepttl = false;
 };
 
 // One stream entry: its id and its field/value pairs in order.
 struct StreamEntry {
-    std::string id;
-    FieldValues fields;
+    std::string id{};
+    FieldValues fields{};
     // The value of `field`, if present.
     std::optional<std::string_view> get(std::string_view field) const {
         for (const auto& [f, v] : fields)
@@ -55,21 +55,21 @@ struct StreamEntry {
 
 // Entries read from one stream by XREAD/XREADGROUP.
 struct StreamBatch {
-    std::string stream;
-    std::vector<StreamEntry> entries;
+    std::string stream{};
+    std::vector<StreamEntry> entries{};
 };
 
 struct XReadGroupOptions {
-    std::optional<std::size_t> count;
+    std::optional<std::size_t> count{};
     // Wait up to this long for entries (BLOCK); nullopt: do not block.
     // Zero blocks forever (use a dedicated connection and a deadline).
-    std::optional<std::chrono::milliseconds> block;
+    std::optional<std::chrono::milliseconds> block{};
     bool noack = false;
 };
 
 struct XAddOptions {
     std::string id = "*";
-    std::optional<std::size_t> maxlen;  // MAXLEN ~ n
+    std::optional<std::size_t> maxlen{};  // MAXLEN ~ n
     bool nomkstream = false;
 };
 
@@ -97,8 +97,8 @@ struct XPendingRange {
     std::string start = "-";
     std::string end = "+";
     std::size_t count = 100;
-    std::optional<std::string> consumer;
-    std::optional<std::chrono::milliseconds> min_idle;
+    std::optional<std::string> consumer{};
+    std::optional<std::chrono::milliseconds> min_idle{};
 };
 
 // A Lua script run with EVALSHA; loaded (SCRIPT LOAD) on first use and again

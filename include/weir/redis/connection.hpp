@@ -78,6 +78,9 @@ public:
     // Closes now; pending commands fail with ConnectionError.
     void close() noexcept;
 
+    // Plumbing for Subscriber (the same connection state in pub/sub mode).
+    std::shared_ptr<Impl> impl_for_subscriber() const noexcept { return impl_; }
+
 private:
     explicit Connection(std::shared_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
     std::shared_ptr<Impl> impl_;

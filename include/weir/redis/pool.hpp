@@ -36,8 +36,8 @@
 namespace weir::redis {
 
 struct PoolOptions {
-    std::string url;  // parsed into `connection` when not empty
-    ConnectionOptions connection;
+    std::string url{};  // parsed into `connection` when not empty
+    ConnectionOptions connection{};
     std::size_t min_size = 1;   // exclusive connections opened up front
     std::size_t max_size = 16;  // exclusive connections at most
     std::chrono::milliseconds acquire_timeout{5000};
