@@ -24,7 +24,15 @@ struct Subscriber::State {
     std::uint64_t reconnects = 0;
 
     // Routes pub/sub frames; false for anything else (a reply to PING...).
+    // Tasks parked while another one drives the socket (a subscribe() while
+    // next() waits, or the reverse) are woken to re-check their condition.
     bool on_frame(Reply& r) {
+        const bool mine = route(r);
+        if (mine && impl)
+            for (detail::Waiter* w : impl->waiters) w->ev.set();
+        return mine;
+    }
+    bool route(Reply& r) {
         if (!r.is_aggregate() || r.size() < 3 || !r[0].is_string()) return false;
         std::string_view kind = r[0].str();
         auto& e = r.elements();

@@ -93,3 +93,23 @@ WEIR_TEST(RedisSubscriber, ResubscribesAfterReconnect) {
     EXPECT_EQ(sub.reconnects(), 1u);
     EXPECT_EQ(sub.metrics().reconnects, 1u);
 }
+
+WEIR_TEST(RedisSubscriber, SubscribeWhileAnotherTaskWaitsInNext) {
+    auto sub = co_await Subscriber::connect(url());
+    auto pub = co_await Connection::connect(url());
+    const std::vector<std::string> first{key("first")}, second{key("second")};
+    co_await sub.subscribe(first);
+    std::string got;
+    auto reader = [&]() -> Task<void> { got = (co_await sub.next()).channel; };
+    auto other = [&]() -> Task<void> {
+        co_await weir::sleep_for(10ms);  // the reader is driving the socket by now
+        co_await sub.subscribe(second);
+        co_await pub.publish(key("second"), "x");
+    };
+    co_await weir::task_group([&](weir::TaskGroup& g) -> Task<void> {
+        g.spawn(reader());
+        g.spawn(other());
+        co_return;
+    });
+    EXPECT_EQ(got, key("second"));
+}
