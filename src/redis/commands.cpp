@@ -487,6 +487,8 @@ Task<std::string> Commands::script_load(std::string_view source) {
     return typed(Command("SCRIPT", "LOAD", source), &conv_string);
 }
 
+Task<Reply> Commands::eval(Script& script) { return eval(script, Keys(), Keys()); }
+Task<Reply> Commands::eval(Script& script, const Keys& keys) { return eval(script, keys, Keys()); }
 Task<Reply> Commands::eval(Script& script, const Keys& keys, const Keys& args) {
     Command rest;  // numkeys, keys..., args... (the part after the SHA)
     rest.arg(keys.size());

@@ -189,7 +189,7 @@ Task<void> streams(Connection& c) {
     EXPECT_EQ(claimed.entries[0].get("job"), "2");
     EXPECT_EQ(claimed.next_start, "0-0");
     XPendingRange of_w2;
-    of_w2.consumer = "w2";
+    of_w2.consumer = "w2";  // a view: lives as long as the literal
     auto pend2 = co_await c.xpending(st, "g", of_w2);
     CO_ASSERT_EQ(pend2.size(), 1u);
     EXPECT_EQ(pend2[0].deliveries, 2);

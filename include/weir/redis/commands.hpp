@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -67,8 +68,12 @@ struct XReadGroupOptions {
     bool noack = false;
 };
 
+// Option structs are trivially destructible on purpose (views, not strings):
+// g++ 12 destroys non-trivial temporaries in co_await expressions twice, and
+// `co_await conn.xadd(k, f, {.maxlen = 1000})` must be safe. The helpers copy
+// everything before they return, so the views only need to live that long.
 struct XAddOptions {
-    std::string id = "*";
+    std::string_view id = "*";
     std::optional<std::size_t> maxlen{};  // MAXLEN ~ n
     bool nomkstream = false;
 };
@@ -94,12 +99,17 @@ struct PendingEntry {
 };
 
 struct XPendingRange {
-    std::string start = "-";
-    std::string end = "+";
+    std::string_view start = "-";
+    std::string_view end = "+";
     std::size_t count = 100;
-    std::optional<std::string> consumer{};
+    std::optional<std::string_view> consumer{};
     std::optional<std::chrono::milliseconds> min_idle{};
 };
+
+static_assert(std::is_trivially_destructible_v<SetOptions>);
+static_assert(std::is_trivially_destructible_v<XReadGroupOptions>);
+static_assert(std::is_trivially_destructible_v<XAddOptions>);
+static_assert(std::is_trivially_destructible_v<XPendingRange>);
 
 // A Lua script run with EVALSHA; loaded (SCRIPT LOAD) on first use and again
 // whenever the server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
@@ -230,7 +240,9 @@ public:
 
     // --- scripting
     // EVALSHA, loading the script first when needed (NOSCRIPT).
-    Task<Reply> eval(Script& script, const Keys& keys = {}, const Keys& args = {});
+    Task<Reply> eval(Script& script);
+    Task<Reply> eval(Script& script, const Keys& keys);
+    Task<Reply> eval(Script& script, const Keys& keys, const Keys& args);
     Task<std::string> script_load(std::string_view source);
 
     // --- transactions (state lives on the connection: use a dedicated one)
