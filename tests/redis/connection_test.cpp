@@ -395,3 +395,45 @@ WEIR_TEST(RedisConnection, GarbageFromTheServerIsAProtocolError) {
     });
     EXPECT_TRUE(thrown);
 }
+
+// A fake pre-6.0 server without HELLO: the client falls back to RESP2 and
+// authenticates, names itself and selects the db with separate commands.
+WEIR_TEST(RedisConnection, FallsBackToResp2WithoutHello) {
+    auto listener = weir::net::Listener::bind_tcp("127.0.0.1", 0);
+    const auto port = listener.local_address().port();
+    std::string seen;
+    bool ok = false;
+    auto fake = [&]() -> Task<void> {
+        auto s = co_await listener.accept();
+        char buf[4096];
+        // One command per read: the client awaits each handshake reply.
+        for (int i = 0; i < 5; ++i) {
+            std::size_t n = co_await s.read_some(std::span<char>(buf));
+            if (n == 0) co_return;
+            std::string cmd(buf, n);
+            seen += cmd;
+            if (cmd.find("HELLO") != std::string::npos) {
+                co_await s.write_all("-ERR unknown command 'HELLO'\r\n");
+            } else if (cmd.find("PING") != std::string::npos) {
+                co_await s.write_all("+PONG\r\n");
+            } else {
+                co_await s.write_all("+OK\r\n");
+            }
+        }
+    };
+    auto client = [&]() -> Task<void> {
+        auto c = co_await Connection::connect("redis://bob:pw@127.0.0.1:" + std::to_string(port) +
+                                              "/2?client_name=old");
+        EXPECT_EQ(c.protocol(), 2);
+        ok = (co_await c.cmd("PING")).str() == "PONG";
+    };
+    co_await weir::task_group([&](weir::TaskGroup& g) -> Task<void> {
+        g.spawn(fake());
+        g.spawn(client());
+        co_return;
+    });
+    EXPECT_TRUE(ok);
+    EXPECT_NE(seen.find("$4\r\nAUTH\r\n$3\r\nbob\r\n$2\r\npw\r\n"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("$7\r\nSETNAME\r\n$3\r\nold\r\n"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("$6\r\nSELECT\r\n$1\r\n2\r\n"), std::string::npos) << seen;
+}
