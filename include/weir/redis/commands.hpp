@@ -3,9 +3,15 @@
 //
 //     co_await conn.set("session:1", token, {.ex = std::chrono::seconds(30)});
 //     std::optional<std::string> v = co_await conn.get("session:1");
-//     auto id = co_await conn.xadd("jobs", {{"type", "email"}, {"to", "a@b"}});
-//     auto batches = co_await conn.xreadgroup("workers", "w1", {{"jobs", ">"}},
+//     const FieldValues job{{"type", "email"}, {"to", "a@b"}};
+//     auto id = co_await conn.xadd("jobs", job);
+//     const FieldValues from{{"jobs", ">"}};
+//     auto batches = co_await conn.xreadgroup("workers", "w1", from,
 //                                            {.count = 10, .block = std::chrono::seconds(1)});
+//
+// (Vectors are named before the co_await: g++ 12 destroys brace-initialised
+// temporaries with destructors inside a co_await expression twice. The
+// option structs are trivially destructible, so `{.count = 10}` is fine.)
 //
 // Each helper builds the command (copying its arguments at once, so the
 // returned task may outlive them), runs it with execute() and converts the

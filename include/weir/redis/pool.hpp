@@ -2,12 +2,16 @@
 // connection for ordinary commands, plus exclusive connections on demand
 // (WATCH/MULTI, blocking reads such as XREADGROUP BLOCK or BLPOP).
 //
-//     co_await weir::with_resource(co_await Pool::open({.url = url}), [&](Pool& redis) -> Task<> {
+//     PoolOptions options;
+//     options.url = url;
+//     auto body = [&](Pool& redis) -> Task<> {
 //         co_await redis.set("k", "v");                 // shared connection, pipelined
 //         auto conn = co_await redis.acquire();         // PooledConnection (RAII)
-//         co_await conn->watch({"k"});
+//         const Keys watched{"k"};
+//         co_await conn->watch(watched);
 //         ...
-//     });
+//     };
+//     co_await weir::with_resource(co_await Pool::open(options), body);
 //
 // Commands run through the Pool itself (it is a Commands sink) share one
 // connection, so concurrent tasks are pipelined together. If that connection

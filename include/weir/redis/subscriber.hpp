@@ -2,8 +2,9 @@
 // dedicated connection.
 //
 //     auto sub = co_await Subscriber::connect(url);
-//     co_await sub.subscribe({"news"});
-//     co_await sub.psubscribe({"user:*"});
+//     const std::vector<std::string> channels{"news"}, patterns{"user:*"};
+//     co_await sub.subscribe(channels);
+//     co_await sub.psubscribe(patterns);
 //     for (;;) {
 //         Message m = co_await sub.next();      // m.channel, m.payload, m.pattern
 //     }
