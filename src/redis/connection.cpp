@@ -165,6 +165,7 @@ void Connection::Impl::flush() noexcept {
         ssize_t n = ::send(fd, out.data() + out_pos, out.size() - out_pos, MSG_NOSIGNAL);
         if (n > 0) {
             out_pos += static_cast<std::size_t>(n);
+            metrics->wrote();
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
