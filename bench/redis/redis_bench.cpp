@@ -85,11 +85,15 @@ int main(int argc, char** argv) {
     std::size_t ops = 400000;
     std::string mode = "all";
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--port")) port = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--ops")) ops = std::strtoull(argv[i + 1], nullptr, 10);
-        else if (!std::strcmp(argv[i], "--mode")) mode = argv[i + 1];
+        if (!std::strcmp(argv[i], "--port"))
+            port = std::atoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--ops"))
+            ops = std::strtoull(argv[i + 1], nullptr, 10);
+        else if (!std::strcmp(argv[i], "--mode"))
+            mode = argv[i + 1];
         else {
-            std::fprintf(stderr, "usage: redis_bench --port P [--ops N] [--mode seq|pipe16|auto64|all]\n");
+            std::fprintf(stderr,
+                         "usage: redis_bench --port P [--ops N] [--mode seq|pipe16|auto64|all]\n");
             return 2;
         }
     }
