@@ -125,15 +125,28 @@ Task<void> Connection::Impl::wait_until(bool (*done)(void*), void* ctx, Waiter& 
             }
             w.waiting = false;
             std::erase(waiters, &w);
-            if (err) std::rethrow_exception(err);
+            if (heir == &w) heir = nullptr;
+            if (err) {
+                // We may have been chosen to drive: pass that on.
+                hand_off();
+                std::rethrow_exception(err);
+            }
         }
     }
+    // A woken waiter whose reply had already arrived (in the same read as the
+    // driver's) leaves without driving: make sure someone still does.
+    hand_off();
 }
 
 void Connection::Impl::hand_off() noexcept {
-    if (driving) return;
+    if (driving || heir) return;  // someone drives, or is already woken to
+    // Pick a waiter not already woken: setting an event that is set already
+    // would be a lost wake-up (its reply came in the driver's last read and
+    // it would leave without driving). Waiters already woken hand off in turn
+    // as they leave wait_until.
     for (Waiter* w : waiters) {
-        if (w->waiting) {
+        if (w->waiting && !w->ev.is_set()) {
+            heir = w;
             w->ev.set();
             return;
         }

@@ -10,6 +10,7 @@
 #include "weir/core/sleep.hpp"
 #include "weir/core/task_group.hpp"
 #include "weir/core/timeout.hpp"
+#include "weir/core/when_all.hpp"
 #include "weir/net/listener.hpp"
 #include "weir/testing/async_test.hpp"
 
@@ -19,7 +20,9 @@ using weir::redis::Command;
 using weir::redis::Connection;
 using weir::redis::ConnectionError;
 using weir::redis::ConnectionOptions;
+using weir::redis::Keys;
 using weir::redis::Reply;
+using weir::redis::Script;
 using weir::redis::ServerError;
 using weir::redis::UrlError;
 using weir::redis::test::key;
@@ -221,6 +224,58 @@ WEIR_TEST(RedisConnection, AutomaticPipeliningKeepsOrder) {
     EXPECT_GE(m.latency.count, static_cast<std::uint64_t>(kTasks * 15));
     // Concurrent commands went out together: far fewer writes than commands.
     EXPECT_LT(m.writes * 4, m.commands_total) << m.writes << " writes for " << m.commands_total;
+}
+
+// Many tasks, each running two commands in a row (SCRIPT LOAD, then EVALSHA)
+// on one connection: whenever the driving task's command completes, another
+// waiter must take over the socket, even if its own reply came in the same
+// read (regression: a woken waiter whose reply was already there left without
+// driving, and the rest waited forever).
+WEIR_TEST(RedisConnection, ManyConcurrentEvalsOnFreshScript) {
+    auto conn = co_await Connection::connect(url());
+    const std::string source =
+        "redis.call('HSET', KEYS[1], 'a', ARGV[1]); "
+        "redis.call('XADD', KEYS[2], '*', 'id', ARGV[1]); return 1";
+    constexpr int kTasks = 500;
+    for (int batch = 0; batch < 3; ++batch) {
+        auto one = [&](int i) -> Task<std::int64_t> {
+            Script script(source);  // fresh: SCRIPT LOAD, then EVALSHA
+            const std::string id = std::to_string(batch * kTasks + i);
+            const Keys keys{key("h" + id), key("s" + id)};
+            const Keys args{id};
+            Reply r = co_await conn.eval(script, keys, args);
+            co_return r.integer();
+        };
+        std::vector<Task<std::int64_t>> tasks;
+        for (int i = 0; i < kTasks; ++i) tasks.push_back(one(i));
+        auto results = co_await weir::when_all(std::move(tasks));
+        std::int64_t sum = 0;
+        for (auto v : results) sum += v;
+        EXPECT_EQ(sum, kTasks) << "batch " << batch;
+    }
+    EXPECT_EQ(conn.pending(), 0u);
+    auto m = conn.metrics();
+    EXPECT_EQ(m.commands["EVALSHA"], static_cast<std::uint64_t>(3 * kTasks));
+}
+
+// The same with plain commands and more tasks: SET then GET in each task.
+WEIR_TEST(RedisConnection, ManyConcurrentSetGetPairs) {
+    auto conn = co_await Connection::connect(url());
+    constexpr int kTasks = 2000;
+    auto one = [&](int i) -> Task<int> {
+        const std::string k = key(std::to_string(i));
+        const std::string v = std::to_string(i);
+        co_await conn.cmd("SET", k, v);
+        Reply r = co_await conn.cmd("GET", k);
+        co_return r.str() == v ? 1 : 0;
+    };
+    std::vector<Task<int>> tasks;
+    for (int i = 0; i < kTasks; ++i) tasks.push_back(one(i));
+    auto results = co_await weir::when_all(std::move(tasks));
+    int good = 0;
+    for (int g : results) good += g;
+    EXPECT_EQ(good, kTasks);
+    EXPECT_EQ(conn.pending(), 0u);
 }
 
 WEIR_TEST(RedisConnection, TimeoutMidCommandDropsItsReply) {
