@@ -55,7 +55,8 @@ std::optional<std::pair<std::string, std::string>> conv_pop(Reply& r) {
 
 StreamEntry to_entry(const Reply& r) {
     // [id, [field, value, ...]] (the field list is nil for a deleted entry)
-    if (!r.is_aggregate() || r.size() != 2) throw ReplyTypeError("bad stream entry: " + r.debug_string());
+    if (!r.is_aggregate() || r.size() != 2)
+        throw ReplyTypeError("bad stream entry: " + r.debug_string());
     StreamEntry e;
     e.id = std::string(r[0].str());
     if (!r[1].is_nil()) {
@@ -368,12 +369,12 @@ Task<std::vector<std::string>> Commands::zrange(std::string_view key, std::int64
                                                 std::int64_t stop) {
     return typed(Command("ZRANGE", key, start, stop), &conv_strings);
 }
-Task<std::vector<std::pair<std::string, double>>> Commands::zrange_withscores(
-    std::string_view key, std::int64_t start, std::int64_t stop) {
+Task<std::vector<std::pair<std::string, double>>> Commands::zrange_withscores(std::string_view key,
+                                                                              std::int64_t start,
+                                                                              std::int64_t stop) {
     return typed(Command("ZRANGE", key, start, stop, "WITHSCORES"), &conv_scored);
 }
-Task<std::vector<std::string>> Commands::zrangebyscore(std::string_view key, double min,
-                                                       double max,
+Task<std::vector<std::string>> Commands::zrangebyscore(std::string_view key, double min, double max,
                                                        std::optional<std::size_t> limit) {
     Command c("ZRANGE", key, min, max, "BYSCORE");
     if (limit) c.arg("LIMIT").arg(0).arg(*limit);
@@ -486,6 +487,8 @@ Task<std::string> Commands::script_load(std::string_view source) {
     return typed(Command("SCRIPT", "LOAD", source), &conv_string);
 }
 
+Task<Reply> Commands::eval(Script& script) { return eval(script, Keys(), Keys()); }
+Task<Reply> Commands::eval(Script& script, const Keys& keys) { return eval(script, keys, Keys()); }
 Task<Reply> Commands::eval(Script& script, const Keys& keys, const Keys& args) {
     Command rest;  // numkeys, keys..., args... (the part after the SHA)
     rest.arg(keys.size());

@@ -125,15 +125,28 @@ Task<void> Connection::Impl::wait_until(bool (*done)(void*), void* ctx, Waiter& 
             }
             w.waiting = false;
             std::erase(waiters, &w);
-            if (err) std::rethrow_exception(err);
+            if (heir == &w) heir = nullptr;
+            if (err) {
+                // We may have been chosen to drive: pass that on.
+                hand_off();
+                std::rethrow_exception(err);
+            }
         }
     }
+    // A woken waiter whose reply had already arrived (in the same read as the
+    // driver's) leaves without driving: make sure someone still does.
+    hand_off();
 }
 
 void Connection::Impl::hand_off() noexcept {
-    if (driving) return;
+    if (driving || heir) return;  // someone drives, or is already woken to
+    // Pick a waiter not already woken: setting an event that is set already
+    // would be a lost wake-up (its reply came in the driver's last read and
+    // it would leave without driving). Waiters already woken hand off in turn
+    // as they leave wait_until.
     for (Waiter* w : waiters) {
-        if (w->waiting) {
+        if (w->waiting && !w->ev.is_set()) {
+            heir = w;
             w->ev.set();
             return;
         }
@@ -147,9 +160,12 @@ Task<void> Connection::Impl::drive(bool (*done)(void*), void* ctx) {
         process();
         if (done(ctx) || broken) co_return;
         switch (try_read()) {
-            case ReadStatus::data: continue;
-            case ReadStatus::closed: co_return;
-            case ReadStatus::again: break;
+            case ReadStatus::data:
+                continue;
+            case ReadStatus::closed:
+                co_return;
+            case ReadStatus::again:
+                break;
         }
         detail::ReadyWait w(stream.io_handle(), out_pos < out.size(), &parked);
         co_await w;
@@ -162,6 +178,7 @@ void Connection::Impl::flush() noexcept {
         ssize_t n = ::send(fd, out.data() + out_pos, out.size() - out_pos, MSG_NOSIGNAL);
         if (n > 0) {
             out_pos += static_cast<std::size_t>(n);
+            metrics->wrote();
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -307,7 +324,9 @@ Task<Connection> Connection::connect(ConnectionOptions o) {
     if (!resp2) {
         Command hello("HELLO", 3);
         if (!o.password.empty())
-            hello.arg("AUTH").arg(o.username.empty() ? std::string("default") : o.username).arg(o.password);
+            hello.arg("AUTH")
+                .arg(o.username.empty() ? std::string("default") : o.username)
+                .arg(o.password);
         if (!o.client_name.empty()) hello.arg("SETNAME").arg(o.client_name);
         try {
             co_await c.execute(std::move(hello));
@@ -315,7 +334,8 @@ Task<Connection> Connection::connect(ConnectionOptions o) {
         } catch (const ServerError& e) {
             // Redis < 6 has no HELLO: fall back to RESP2.
             if (e.prefix() == "NOPROTO" ||
-                (e.prefix() == "ERR" && e.message().find("unknown command") != std::string_view::npos))
+                (e.prefix() == "ERR" &&
+                 e.message().find("unknown command") != std::string_view::npos))
                 resp2 = true;
             else
                 throw;
@@ -338,7 +358,7 @@ Task<Connection> Connection::connect(ConnectionOptions o) {
         Command select("SELECT", o.db);
         co_await c.execute(std::move(select));
     }
-    c.impl_->metrics->connected(false);
+    c.impl_->metrics->connected();
     co_return c;
 }
 
@@ -391,6 +411,17 @@ Task<std::optional<std::vector<Reply>>> Connection::transaction(Pipeline pl) {
 bool Connection::is_broken() const noexcept { return !impl_ || impl_->broken; }
 std::size_t Connection::pending() const noexcept { return impl_ ? impl_->queue.size() : 0; }
 std::size_t Connection::abandoned() const noexcept { return impl_ ? impl_->abandoned_count : 0; }
+bool Connection::check_idle() noexcept {
+    if (!impl_ || impl_->broken || !impl_->queue.empty()) return false;
+    char byte;
+    ssize_t n = ::recv(impl_->stream.fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    impl_->set_broken(n == 0  ? "server closed the connection"
+                      : n > 0 ? "unexpected data on an idle connection"
+                              : std::string("read failed: ") + std::strerror(errno));
+    return false;
+}
+
 int Connection::protocol() const noexcept { return impl_ ? impl_->protocol : 0; }
 
 const ConnectionOptions& Connection::options() const {

@@ -103,6 +103,7 @@ struct Connection::Impl {
     std::string broken_reason = "not connected";
     detail::ReadyWait* parked = nullptr;
     std::vector<Waiter*> waiters;
+    Waiter* heir = nullptr;  // woken by hand_off() to take over driving
     int protocol = 2;
     // Subscriber mode: pub/sub frames go here instead of the FIFO.
     std::function<bool(Reply&)> push_sink;

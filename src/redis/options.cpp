@@ -47,7 +47,8 @@ void apply_query(ConnectionOptions& o, std::string_view q, std::string_view url)
         if (kv.empty()) continue;
         auto eq = kv.find('=');
         std::string_view k = kv.substr(0, eq);
-        std::string v = eq == std::string_view::npos ? std::string() : decode(kv.substr(eq + 1), url);
+        std::string v =
+            eq == std::string_view::npos ? std::string() : decode(kv.substr(eq + 1), url);
         if (k == "db") {
             o.db = static_cast<int>(number(v, "db", url, 1 << 30));
         } else if (k == "password") {
@@ -80,7 +81,8 @@ ConnectionOptions ConnectionOptions::from_url(std::string_view url) {
         rest = url.substr(7);
         auto qm = rest.find('?');
         o.unix_path = decode(rest.substr(0, qm), url);
-        if (o.unix_path.empty()) throw UrlError("redis URL has no socket path: " + std::string(url));
+        if (o.unix_path.empty())
+            throw UrlError("redis URL has no socket path: " + std::string(url));
         if (qm != std::string_view::npos) apply_query(o, rest.substr(qm + 1), url);
         return o;
     } else {
@@ -117,7 +119,8 @@ ConnectionOptions ConnectionOptions::from_url(std::string_view url) {
         host = rest.substr(1, close - 1);
         std::string_view after = rest.substr(close + 1);
         if (!after.empty()) {
-            if (after[0] != ':') throw UrlError("redis URL has junk after the host: " + std::string(url));
+            if (after[0] != ':')
+                throw UrlError("redis URL has junk after the host: " + std::string(url));
             port = after.substr(1);
         }
     } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {

@@ -10,6 +10,7 @@
 #include "weir/core/sleep.hpp"
 #include "weir/core/task_group.hpp"
 #include "weir/core/timeout.hpp"
+#include "weir/core/when_all.hpp"
 #include "weir/net/listener.hpp"
 #include "weir/testing/async_test.hpp"
 
@@ -19,7 +20,9 @@ using weir::redis::Command;
 using weir::redis::Connection;
 using weir::redis::ConnectionError;
 using weir::redis::ConnectionOptions;
+using weir::redis::Keys;
 using weir::redis::Reply;
+using weir::redis::Script;
 using weir::redis::ServerError;
 using weir::redis::UrlError;
 using weir::redis::test::key;
@@ -219,6 +222,60 @@ WEIR_TEST(RedisConnection, AutomaticPipeliningKeepsOrder) {
     auto m = conn.metrics();
     EXPECT_EQ(m.commands["SET"], static_cast<std::uint64_t>(kTasks * 5));
     EXPECT_GE(m.latency.count, static_cast<std::uint64_t>(kTasks * 15));
+    // Concurrent commands went out together: far fewer writes than commands.
+    EXPECT_LT(m.writes * 4, m.commands_total) << m.writes << " writes for " << m.commands_total;
+}
+
+// Many tasks, each running two commands in a row (SCRIPT LOAD, then EVALSHA)
+// on one connection: whenever the driving task's command completes, another
+// waiter must take over the socket, even if its own reply came in the same
+// read (regression: a woken waiter whose reply was already there left without
+// driving, and the rest waited forever).
+WEIR_TEST(RedisConnection, ManyConcurrentEvalsOnFreshScript) {
+    auto conn = co_await Connection::connect(url());
+    const std::string source =
+        "redis.call('HSET', KEYS[1], 'a', ARGV[1]); "
+        "redis.call('XADD', KEYS[2], '*', 'id', ARGV[1]); return 1";
+    constexpr int kTasks = 500;
+    for (int batch = 0; batch < 3; ++batch) {
+        auto one = [&](int i) -> Task<std::int64_t> {
+            Script script(source);  // fresh: SCRIPT LOAD, then EVALSHA
+            const std::string id = std::to_string(batch * kTasks + i);
+            const Keys keys{key("h" + id), key("s" + id)};
+            const Keys args{id};
+            Reply r = co_await conn.eval(script, keys, args);
+            co_return r.integer();
+        };
+        std::vector<Task<std::int64_t>> tasks;
+        for (int i = 0; i < kTasks; ++i) tasks.push_back(one(i));
+        auto results = co_await weir::when_all(std::move(tasks));
+        std::int64_t sum = 0;
+        for (auto v : results) sum += v;
+        EXPECT_EQ(sum, kTasks) << "batch " << batch;
+    }
+    EXPECT_EQ(conn.pending(), 0u);
+    auto m = conn.metrics();
+    EXPECT_EQ(m.commands["EVALSHA"], static_cast<std::uint64_t>(3 * kTasks));
+}
+
+// The same with plain commands and more tasks: SET then GET in each task.
+WEIR_TEST(RedisConnection, ManyConcurrentSetGetPairs) {
+    auto conn = co_await Connection::connect(url());
+    constexpr int kTasks = 2000;
+    auto one = [&](int i) -> Task<int> {
+        const std::string k = key(std::to_string(i));
+        const std::string v = std::to_string(i);
+        co_await conn.cmd("SET", k, v);
+        Reply r = co_await conn.cmd("GET", k);
+        co_return r.str() == v ? 1 : 0;
+    };
+    std::vector<Task<int>> tasks;
+    for (int i = 0; i < kTasks; ++i) tasks.push_back(one(i));
+    auto results = co_await weir::when_all(std::move(tasks));
+    int good = 0;
+    for (int g : results) good += g;
+    EXPECT_EQ(good, kTasks);
+    EXPECT_EQ(conn.pending(), 0u);
 }
 
 WEIR_TEST(RedisConnection, TimeoutMidCommandDropsItsReply) {
@@ -244,7 +301,8 @@ WEIR_TEST(RedisConnection, TimeoutMidCommandDropsItsReply) {
 
 WEIR_TEST(RedisConnection, InheritedDeadlineAndCommandTimeout) {
     auto conn = co_await Connection::connect(url());
-    auto body = [&]() -> Task<void> { co_await conn.blpop({key("empty")}, 2s); };
+    const weir::redis::Keys empty{key("empty")};
+    auto body = [&]() -> Task<void> { co_await conn.blpop(empty, 2s); };
     bool timed_out = false;
     try {
         co_await weir::with_timeout(30ms, body());
@@ -393,4 +451,46 @@ WEIR_TEST(RedisConnection, GarbageFromTheServerIsAProtocolError) {
         co_return;
     });
     EXPECT_TRUE(thrown);
+}
+
+// A fake pre-6.0 server without HELLO: the client falls back to RESP2 and
+// authenticates, names itself and selects the db with separate commands.
+WEIR_TEST(RedisConnection, FallsBackToResp2WithoutHello) {
+    auto listener = weir::net::Listener::bind_tcp("127.0.0.1", 0);
+    const auto port = listener.local_address().port();
+    std::string seen;
+    bool ok = false;
+    auto fake = [&]() -> Task<void> {
+        auto s = co_await listener.accept();
+        char buf[4096];
+        // One command per read: the client awaits each handshake reply.
+        for (int i = 0; i < 5; ++i) {
+            std::size_t n = co_await s.read_some(std::span<char>(buf));
+            if (n == 0) co_return;
+            std::string cmd(buf, n);
+            seen += cmd;
+            if (cmd.find("HELLO") != std::string::npos) {
+                co_await s.write_all("-ERR unknown command 'HELLO'\r\n");
+            } else if (cmd.find("PING") != std::string::npos) {
+                co_await s.write_all("+PONG\r\n");
+            } else {
+                co_await s.write_all("+OK\r\n");
+            }
+        }
+    };
+    auto client = [&]() -> Task<void> {
+        auto c = co_await Connection::connect("redis://bob:pw@127.0.0.1:" + std::to_string(port) +
+                                              "/2?client_name=old");
+        EXPECT_EQ(c.protocol(), 2);
+        ok = (co_await c.cmd("PING")).str() == "PONG";
+    };
+    co_await weir::task_group([&](weir::TaskGroup& g) -> Task<void> {
+        g.spawn(fake());
+        g.spawn(client());
+        co_return;
+    });
+    EXPECT_TRUE(ok);
+    EXPECT_NE(seen.find("$4\r\nAUTH\r\n$3\r\nbob\r\n$2\r\npw\r\n"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("$7\r\nSETNAME\r\n$3\r\nold\r\n"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("$6\r\nSELECT\r\n$1\r\n2\r\n"), std::string::npos) << seen;
 }

@@ -41,8 +41,7 @@ public:
     Command& arg(const char* s) { return arg(std::string_view(s)); }
     Command& arg(const std::string& s) { return arg(std::string_view(s)); }
     template <class T>
-        requires(std::is_arithmetic_v<T>)
-    Command& arg(T v) {
+    requires(std::is_arithmetic_v<T>) Command& arg(T v) {
         char buf[64];
         std::to_chars_result r;
         if constexpr (std::is_same_v<T, bool>) {
@@ -54,8 +53,8 @@ public:
         return arg(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
     }
     template <class R>
-        requires(std::ranges::input_range<R> && !std::is_convertible_v<const R&, std::string_view>)
-    Command& arg(const R& range) {
+    requires(std::ranges::input_range<R> &&
+             !std::is_convertible_v<const R&, std::string_view>) Command& arg(const R& range) {
         for (const auto& v : range) arg(v);
         return *this;
     }

@@ -3,9 +3,15 @@
 //
 //     co_await conn.set("session:1", token, {.ex = std::chrono::seconds(30)});
 //     std::optional<std::string> v = co_await conn.get("session:1");
-//     auto id = co_await conn.xadd("jobs", {{"type", "email"}, {"to", "a@b"}});
-//     auto batches = co_await conn.xreadgroup("workers", "w1", {{"jobs", ">"}},
+//     const FieldValues job{{"type", "email"}, {"to", "a@b"}};
+//     auto id = co_await conn.xadd("jobs", job);
+//     const FieldValues from{{"jobs", ">"}};
+//     auto batches = co_await conn.xreadgroup("workers", "w1", from,
 //                                            {.count = 10, .block = std::chrono::seconds(1)});
+//
+// (Vectors are named before the co_await: g++ 12 destroys brace-initialised
+// temporaries with destructors inside a co_await expression twice. The
+// option structs are trivially destructible, so `{.count = 10}` is fine.)
 //
 // Each helper builds the command (copying its arguments at once, so the
 // returned task may outlive them), runs it with execute() and converts the
@@ -21,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -34,16 +41,16 @@ using FieldValues = std::vector<std::pair<std::string, std::string>>;
 using Keys = std::vector<std::string>;
 
 struct SetOptions {
-    std::optional<std::chrono::milliseconds> ex;  // expiry (sent as PX)
-    bool nx = false;                              // only if the key does not exist
-    bool xx = false;                              // only if it exists
+    std::optional<std::chrono::milliseconds> ex{};  // expiry (sent as PX)
+    bool nx = false;                                // only if the key does not exist
+    bool xx = false;                                // only if it exists
     bool keepttl = false;
 };
 
 // One stream entry: its id and its field/value pairs in order.
 struct StreamEntry {
-    std::string id;
-    FieldValues fields;
+    std::string id{};
+    FieldValues fields{};
     // The value of `field`, if present.
     std::optional<std::string_view> get(std::string_view field) const {
         for (const auto& [f, v] : fields)
@@ -55,28 +62,32 @@ struct StreamEntry {
 
 // Entries read from one stream by XREAD/XREADGROUP.
 struct StreamBatch {
-    std::string stream;
-    std::vector<StreamEntry> entries;
+    std::string stream{};
+    std::vector<StreamEntry> entries{};
 };
 
 struct XReadGroupOptions {
-    std::optional<std::size_t> count;
+    std::optional<std::size_t> count{};
     // Wait up to this long for entries (BLOCK); nullopt: do not block.
     // Zero blocks forever (use a dedicated connection and a deadline).
-    std::optional<std::chrono::milliseconds> block;
+    std::optional<std::chrono::milliseconds> block{};
     bool noack = false;
 };
 
+// Option structs are trivially destructible on purpose (views, not strings):
+// g++ 12 destroys non-trivial temporaries in co_await expressions twice, and
+// `co_await conn.xadd(k, f, {.maxlen = 1000})` must be safe. The helpers copy
+// everything before they return, so the views only need to live that long.
 struct XAddOptions {
-    std::string id = "*";
-    std::optional<std::size_t> maxlen;  // MAXLEN ~ n
+    std::string_view id = "*";
+    std::optional<std::size_t> maxlen{};  // MAXLEN ~ n
     bool nomkstream = false;
 };
 
 struct AutoClaimResult {
-    std::string next_start;                 // cursor for the next call ("0-0": scan complete)
-    std::vector<StreamEntry> entries;       // claimed entries
-    std::vector<std::string> deleted_ids;   // pending ids whose entries were deleted
+    std::string next_start;                // cursor for the next call ("0-0": scan complete)
+    std::vector<StreamEntry> entries;      // claimed entries
+    std::vector<std::string> deleted_ids;  // pending ids whose entries were deleted
 };
 
 struct PendingSummary {
@@ -94,12 +105,17 @@ struct PendingEntry {
 };
 
 struct XPendingRange {
-    std::string start = "-";
-    std::string end = "+";
+    std::string_view start = "-";
+    std::string_view end = "+";
     std::size_t count = 100;
-    std::optional<std::string> consumer;
-    std::optional<std::chrono::milliseconds> min_idle;
+    std::optional<std::string_view> consumer{};
+    std::optional<std::chrono::milliseconds> min_idle{};
 };
+
+static_assert(std::is_trivially_destructible_v<SetOptions>);
+static_assert(std::is_trivially_destructible_v<XReadGroupOptions>);
+static_assert(std::is_trivially_destructible_v<XAddOptions>);
+static_assert(std::is_trivially_destructible_v<XPendingRange>);
 
 // A Lua script run with EVALSHA; loaded (SCRIPT LOAD) on first use and again
 // whenever the server answers NOSCRIPT (after a restart or SCRIPT FLUSH).
@@ -178,8 +194,8 @@ public:
                                           std::int64_t stop);
     Task<std::int64_t> llen(std::string_view key);
     // {list, value}, or nullopt after `timeout` (zero: forever).
-    Task<std::optional<std::pair<std::string, std::string>>> blpop(const Keys& keys,
-                                                                   std::chrono::milliseconds timeout);
+    Task<std::optional<std::pair<std::string, std::string>>> blpop(
+        const Keys& keys, std::chrono::milliseconds timeout);
 
     // --- sets
     Task<std::int64_t> sadd(std::string_view key, const Keys& members);
@@ -218,8 +234,7 @@ public:
     Task<bool> xgroup_destroy(std::string_view key, std::string_view group);
     // streams: {key, id} (">" for new entries). Empty when BLOCK timed out.
     Task<std::vector<StreamBatch>> xreadgroup(std::string_view group, std::string_view consumer,
-                                              const FieldValues& streams,
-                                              XReadGroupOptions o = {});
+                                              const FieldValues& streams, XReadGroupOptions o = {});
     Task<std::int64_t> xack(std::string_view key, std::string_view group, const Keys& ids);
     Task<AutoClaimResult> xautoclaim(std::string_view key, std::string_view group,
                                      std::string_view consumer, std::chrono::milliseconds min_idle,
@@ -231,7 +246,9 @@ public:
 
     // --- scripting
     // EVALSHA, loading the script first when needed (NOSCRIPT).
-    Task<Reply> eval(Script& script, const Keys& keys = {}, const Keys& args = {});
+    Task<Reply> eval(Script& script);
+    Task<Reply> eval(Script& script, const Keys& keys);
+    Task<Reply> eval(Script& script, const Keys& keys, const Keys& args);
     Task<std::string> script_load(std::string_view source);
 
     // --- transactions (state lives on the connection: use a dedicated one)

@@ -68,12 +68,18 @@ public:
     std::size_t pending() const noexcept;
     // Of those, commands whose caller gave up (cancelled / timed out).
     std::size_t abandoned() const noexcept;
+    // Quick check of an idle connection without a round trip (peeks at the
+    // socket): false, and the connection marked broken, if the server closed it.
+    bool check_idle() noexcept;
     // 2 or 3: the protocol negotiated.
     int protocol() const noexcept;
     const ConnectionOptions& options() const;
     MetricsSnapshot metrics() const;
     // Closes now; pending commands fail with ConnectionError.
     void close() noexcept;
+
+    // Plumbing for Subscriber (the same connection state in pub/sub mode).
+    std::shared_ptr<Impl> impl_for_subscriber() const noexcept { return impl_; }
 
 private:
     explicit Connection(std::shared_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}

@@ -32,6 +32,7 @@ struct MetricsSnapshot {
     std::uint64_t server_errors = 0;      // error replies
     std::uint64_t connection_errors = 0;  // connects failed + connections broken
     std::uint64_t abandoned = 0;          // commands cancelled / timed out before their reply
+    std::uint64_t writes = 0;             // write system calls (batching: commands_total / writes)
     std::uint64_t connects = 0;           // successful connects (first ones and reconnects)
     std::uint64_t reconnects = 0;         // connects that replaced a lost connection
     Histogram::Snapshot latency;          // command round trip, microseconds
@@ -48,10 +49,9 @@ public:
     void server_error() noexcept { ++server_errors_; }
     void connection_error() noexcept { ++connection_errors_; }
     void abandoned() noexcept { ++abandoned_; }
-    void connected(bool reconnect) noexcept {
-        ++connects_;
-        if (reconnect) ++reconnects_;
-    }
+    void wrote() noexcept { ++writes_; }
+    void connected() noexcept { ++connects_; }
+    void reconnected() noexcept { ++reconnects_; }
 
     MetricsSnapshot snapshot() const {
         MetricsSnapshot s;
@@ -60,6 +60,7 @@ public:
         s.server_errors = server_errors_;
         s.connection_errors = connection_errors_;
         s.abandoned = abandoned_;
+        s.writes = writes_;
         s.connects = connects_;
         s.reconnects = reconnects_;
         s.latency = latency_.snapshot();
@@ -72,6 +73,7 @@ private:
     std::uint64_t server_errors_ = 0;
     std::uint64_t connection_errors_ = 0;
     std::uint64_t abandoned_ = 0;
+    std::uint64_t writes_ = 0;
     std::uint64_t connects_ = 0;
     std::uint64_t reconnects_ = 0;
     Histogram latency_;

@@ -5,7 +5,7 @@
 //     p.cmd("SET", "a", 1).cmd("INCR", "a").cmd("GET", "a");
 //     std::vector<Reply> r = co_await conn.pipeline(p);     // r[2].str() == "2"
 //
-//     co_await conn.watch({"balance"});                       // on a dedicated connection
+//     co_await conn.watch(keys);                              // on a dedicated connection
 //     auto r = co_await conn.transaction(p);                  // nullopt: a WATCHed key changed
 //
 // pipeline() returns one Reply per command; a command that failed has an
