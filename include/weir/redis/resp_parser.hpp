@@ -1,0 +1,76 @@
+// RespParser: an incremental RESP2 + RESP3 reply parser.
+//
+//     RespParser p;
+//     std::size_t used = 0;
+//     while (auto reply = p.parse(buffered_bytes, used)) { ...; drop `used` bytes; }
+//
+// parse() consumes as many bytes as it can and keeps its state between
+// calls, so a reply may arrive split at any byte: bulk string bodies are
+// appended as they come (a 100 MB value costs no rescans) and aggregates are
+// built on an explicit stack. It returns a reply once one is complete, with
+// `used` set to the bytes consumed; it returns nullopt when it needs more
+// input, having consumed everything it could (an incomplete header line is
+// left unconsumed: present it again with more bytes behind it).
+//
+// Supported: every RESP2 type, and RESP3 null, double, boolean, big number,
+// bulk error, verbatim string, map, set, push, attributes (attached to the
+// next value) and streamed strings/aggregates ($? ;n and *?/%?/~? ... .).
+// Invalid input throws ProtocolError; the parser must then be reset() (the
+// connection is unusable anyway). Limits bound memory and nesting.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "weir/redis/reply.hpp"
+
+namespace weir::redis {
+
+struct RespLimits {
+    std::size_t max_bulk_length = 512u * 1024 * 1024;  // redis' proto-max-bulk-len default
+    std::size_t max_line_length = 64 * 1024;           // header / simple string lines
+    std::size_t max_depth = 128;                       // nesting of aggregates
+    std::size_t max_elements = 64u * 1024 * 1024;      // per aggregate
+};
+
+class RespParser {
+public:
+    explicit RespParser(RespLimits limits = {}) : limits_(limits) {}
+
+    // See the header comment. Throws ProtocolError on invalid input.
+    std::optional<Reply> parse(std::string_view in, std::size_t& used);
+
+    // True between replies (no partial value held).
+    bool idle() const noexcept {
+        return stack_.empty() && state_ == State::header && !pending_attrs_ && !streaming_string_;
+    }
+    void reset() noexcept;
+
+private:
+    enum class State : std::uint8_t { header, bulk_body, bulk_crlf };
+    struct Frame {
+        Reply value;
+        std::int64_t remaining = 0;  // elements still expected (streamed: -1)
+        bool attribute = false;      // an attribute map that annotates the next value
+    };
+
+    // Adds a finished value to the enclosing aggregate; true if that
+    // finished a top-level reply (moved to `out`).
+    bool complete(Reply v, std::optional<Reply>& out);
+    Reply start(ReplyType t, std::string s = {});
+    void attach(Reply& r);
+
+    RespLimits limits_;
+    State state_ = State::header;
+    std::vector<Frame> stack_;
+    Reply bulk_;                     // bulk-ish value being filled
+    std::size_t bulk_left_ = 0;      // body bytes still expected
+    bool streaming_string_ = false;  // inside $? ... ;0
+    bool chunk_ = false;             // the body being read is a ;n chunk of bulk_
+    std::optional<std::vector<Reply>> pending_attrs_;
+};
+
+}  // namespace weir::redis

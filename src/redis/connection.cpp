@@ -1,0 +1,441 @@
+#include "weir/redis/connection.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+
+#include "connection_impl.hpp"
+#include "weir/core/cancelled.hpp"
+#include "weir/core/errors.hpp"
+#include "weir/core/timeout.hpp"
+#include "weir/net/connect.hpp"
+
+namespace weir::redis {
+
+namespace {
+
+constexpr std::size_t kReadBuffer = 256 * 1024;
+constexpr std::size_t kMinReadSpace = 64 * 1024;
+
+bool pending_done(void* p) { return static_cast<detail::Pending*>(p)->done; }
+
+}  // namespace
+
+Connection::Impl::Impl() : in(kReadBuffer) {}
+
+Connection::Impl::~Impl() { set_broken("connection closed", false); }
+
+void Connection::Impl::set_broken(const std::string& why, bool count_error) noexcept {
+    if (!broken) {
+        if (count_error && metrics) metrics->connection_error();
+        broken = true;
+        broken_reason = why;
+    }
+    while (!queue.empty()) {
+        auto p = std::move(queue.front());
+        queue.pop_front();
+        p->done = true;
+        if (!p->error) {
+            try {
+                p->error = std::make_exception_ptr(
+                    ConnectionError("redis connection lost: " + broken_reason));
+            } catch (...) {
+                p->error = std::current_exception();
+            }
+        }
+        p->waiter.ev.set();
+    }
+    abandoned_count = 0;
+    out.clear();
+    out_pos = 0;
+    stream.close();  // wakes a parked driver
+    for (Waiter* w : waiters) w->ev.set();
+}
+
+void Connection::Impl::kick() noexcept {
+    if (parked) parked->kick();
+}
+
+std::shared_ptr<detail::Pending> Connection::Impl::submit(const Command* cmds, std::size_t n,
+                                                          std::size_t expected,
+                                                          const Command* prefix,
+                                                          const Command* suffix) {
+    if (broken) throw ConnectionError("redis connection is broken: " + broken_reason);
+    const bool was_idle = out_pos == out.size();
+    if (prefix) prefix->encode_to(out);
+    for (std::size_t i = 0; i < n; ++i) {
+        cmds[i].encode_to(out);
+        metrics->command(cmds[i].name());
+    }
+    if (suffix) suffix->encode_to(out);
+    std::shared_ptr<Pending> p;
+    if (expected > 0) {
+        p = std::make_shared<Pending>();
+        p->expected = expected;
+        if (expected > 1) p->replies.reserve(expected);
+        p->started = Clock::now();
+        queue.push_back(p);
+    }
+    if (was_idle) kick();
+    return p;
+}
+
+Task<void> Connection::Impl::await_reply(std::shared_ptr<Pending> p) {
+    try {
+        if (options.command_timeout) {
+            auto t = wait_until(&pending_done, p.get(), p->waiter);
+            co_await with_timeout(*options.command_timeout, std::move(t));
+        } else {
+            co_await wait_until(&pending_done, p.get(), p->waiter);
+        }
+    } catch (...) {
+        if (!p->done && !p->abandoned) {
+            p->abandoned = true;
+            ++abandoned_count;
+            metrics->abandoned();
+        }
+        throw;
+    }
+}
+
+Task<void> Connection::Impl::wait_until(bool (*done)(void*), void* ctx, Waiter& w) {
+    while (!done(ctx) && !broken) {
+        if (!driving) {
+            driving = true;
+            std::exception_ptr err;
+            try {
+                co_await drive(done, ctx);
+            } catch (...) {
+                err = std::current_exception();
+            }
+            driving = false;
+            hand_off();
+            if (err) std::rethrow_exception(err);
+        } else {
+            w.ev.clear();
+            w.waiting = true;
+            waiters.push_back(&w);
+            std::exception_ptr err;
+            try {
+                co_await w.ev.wait();
+            } catch (...) {
+                err = std::current_exception();
+            }
+            w.waiting = false;
+            std::erase(waiters, &w);
+            if (heir == &w) heir = nullptr;
+            if (err) {
+                // We may have been chosen to drive: pass that on.
+                hand_off();
+                std::rethrow_exception(err);
+            }
+        }
+    }
+    // A woken waiter whose reply had already arrived (in the same read as the
+    // driver's) leaves without driving: make sure someone still does.
+    hand_off();
+}
+
+void Connection::Impl::hand_off() noexcept {
+    if (driving || heir) return;  // someone drives, or is already woken to
+    // Pick a waiter not already woken: setting an event that is set already
+    // would be a lost wake-up (its reply came in the driver's last read and
+    // it would leave without driving). Waiters already woken hand off in turn
+    // as they leave wait_until.
+    for (Waiter* w : waiters) {
+        if (w->waiting && !w->ev.is_set()) {
+            heir = w;
+            w->ev.set();
+            return;
+        }
+    }
+}
+
+Task<void> Connection::Impl::drive(bool (*done)(void*), void* ctx) {
+    for (;;) {
+        if (broken) co_return;
+        if (out_pos < out.size()) flush();
+        process();
+        if (done(ctx) || broken) co_return;
+        switch (try_read()) {
+            case ReadStatus::data:
+                continue;
+            case ReadStatus::closed:
+                co_return;
+            case ReadStatus::again:
+                break;
+        }
+        detail::ReadyWait w(stream.io_handle(), out_pos < out.size(), &parked);
+        co_await w;
+    }
+}
+
+void Connection::Impl::flush() noexcept {
+    const int fd = stream.fd();
+    while (out_pos < out.size()) {
+        ssize_t n = ::send(fd, out.data() + out_pos, out.size() - out_pos, MSG_NOSIGNAL);
+        if (n > 0) {
+            out_pos += static_cast<std::size_t>(n);
+            metrics->wrote();
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        set_broken(std::string("write failed: ") + std::strerror(errno));
+        return;
+    }
+    out.clear();
+    out_pos = 0;
+    if (out.capacity() > (1u << 20)) out.shrink_to_fit();
+}
+
+Connection::Impl::ReadStatus Connection::Impl::try_read() noexcept {
+    weir::detail::IoHandle* io = stream.io_handle();
+    if (!io || io->fd < 0) {
+        set_broken(broken_reason);
+        return ReadStatus::closed;
+    }
+    if (!io->read_hint && !io->hangup) return ReadStatus::again;
+    if (rpos == wpos) rpos = wpos = 0;
+    if (in.size() - wpos < kMinReadSpace && rpos > 0) {
+        std::memmove(in.data(), in.data() + rpos, wpos - rpos);
+        wpos -= rpos;
+        rpos = 0;
+    }
+    const std::size_t space = in.size() - wpos;
+    for (;;) {
+        ssize_t n = ::recv(io->fd, in.data() + wpos, space, 0);
+        if (n > 0) {
+            wpos += static_cast<std::size_t>(n);
+            if (static_cast<std::size_t>(n) < space) io->read_hint = false;
+            return ReadStatus::data;
+        }
+        if (n == 0) {
+            set_broken("server closed the connection");
+            return ReadStatus::closed;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            io->read_hint = false;
+            return ReadStatus::again;
+        }
+        set_broken(std::string("read failed: ") + std::strerror(errno));
+        return ReadStatus::closed;
+    }
+}
+
+void Connection::Impl::process() noexcept {
+    while (rpos < wpos && !broken) {
+        std::size_t used = 0;
+        std::optional<Reply> r;
+        try {
+            r = parser.parse(std::string_view(in.data() + rpos, wpos - rpos), used);
+        } catch (const std::exception& e) {
+            set_broken(e.what());
+            return;
+        }
+        rpos += used;
+        if (!r) return;
+        deliver(std::move(*r));
+    }
+}
+
+void Connection::Impl::deliver(Reply r) noexcept {
+    if (push_sink) {
+        try {
+            if (push_sink(r)) return;
+        } catch (...) {
+            set_broken("pub/sub message could not be stored");
+            return;
+        }
+    } else if (r.type() == ReplyType::push) {
+        return;  // out-of-band (e.g. client tracking): not a reply to a command
+    }
+    if (queue.empty()) {
+        set_broken("protocol error: a reply arrived with no command waiting for it");
+        return;
+    }
+    Pending& p = *queue.front();
+    if (r.is_error()) metrics->server_error();
+    if (p.expected == 1) {
+        p.reply = std::move(r);
+    } else {
+        try {
+            p.replies.push_back(std::move(r));
+        } catch (...) {
+            set_broken("out of memory");
+            return;
+        }
+    }
+    if (++p.received < p.expected) return;
+    auto done = std::move(queue.front());
+    queue.pop_front();
+    done->done = true;
+    metrics->latency_us(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - done->started)
+            .count()));
+    if (done->abandoned) {
+        --abandoned_count;  // reply dropped: nobody waits for it
+        return;
+    }
+    done->waiter.ev.set();
+}
+
+// --- Connection ---------------------------------------------------------------------------
+
+Connection::~Connection() = default;
+
+Task<Connection> Connection::connect(std::string url) {
+    return connect(ConnectionOptions::from_url(url));
+}
+
+Task<Connection> Connection::connect(ConnectionOptions o) {
+    auto impl = std::make_shared<Impl>();
+    impl->metrics = o.metrics ? o.metrics : std::make_shared<Metrics>();
+    o.metrics = impl->metrics;
+    impl->options = o;
+    const std::string where =
+        o.unix_path.empty() ? o.host + ":" + std::to_string(o.port) : o.unix_path;
+    std::string failure;
+    try {
+        if (!o.unix_path.empty()) {
+            impl->stream = co_await net::connect_unix(o.unix_path);
+        } else {
+            impl->stream = co_await net::connect_tcp(o.host, o.port, o.connect_timeout);
+            impl->stream.set_nodelay(true);
+        }
+    } catch (const TimeoutError&) {
+        failure = "timed out";
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    if (!failure.empty()) {
+        impl->metrics->connection_error();
+        throw ConnectionError("redis: cannot connect to " + where + ": " + failure);
+    }
+    impl->broken = false;
+    impl->broken_reason.clear();
+    Connection c(std::move(impl));
+
+    // Handshake.
+    bool resp2 = o.protocol < 3;
+    if (!resp2) {
+        Command hello("HELLO", 3);
+        if (!o.password.empty())
+            hello.arg("AUTH")
+                .arg(o.username.empty() ? std::string("default") : o.username)
+                .arg(o.password);
+        if (!o.client_name.empty()) hello.arg("SETNAME").arg(o.client_name);
+        try {
+            co_await c.execute(std::move(hello));
+            c.impl_->protocol = 3;
+        } catch (const ServerError& e) {
+            // Redis < 6 has no HELLO: fall back to RESP2.
+            if (e.prefix() == "NOPROTO" ||
+                (e.prefix() == "ERR" &&
+                 e.message().find("unknown command") != std::string_view::npos))
+                resp2 = true;
+            else
+                throw;
+        }
+    }
+    if (resp2) {
+        c.impl_->protocol = 2;
+        if (!o.password.empty()) {
+            Command auth("AUTH");
+            if (!o.username.empty()) auth.arg(o.username);
+            auth.arg(o.password);
+            co_await c.execute(std::move(auth));
+        }
+        if (!o.client_name.empty()) {
+            Command setname("CLIENT", "SETNAME", o.client_name);
+            co_await c.execute(std::move(setname));
+        }
+    }
+    if (o.db != 0) {
+        Command select("SELECT", o.db);
+        co_await c.execute(std::move(select));
+    }
+    c.impl_->metrics->connected();
+    co_return c;
+}
+
+Task<Reply> Connection::execute(Command c) {
+    auto impl = impl_;
+    if (!impl) throw ConnectionError("redis connection is closed");
+    auto p = impl->submit(&c, 1, 1);
+    co_await impl->await_reply(p);
+    if (p->error) std::rethrow_exception(p->error);
+    if (p->reply.is_error()) throw ServerError(std::string(p->reply.str()), c.name());
+    co_return std::move(p->reply);
+}
+
+Task<std::vector<Reply>> Connection::pipeline(Pipeline pl) {
+    auto impl = impl_;
+    if (!impl) throw ConnectionError("redis connection is closed");
+    if (pl.empty()) co_return std::vector<Reply>{};
+    const auto& cmds = pl.commands();
+    auto p = impl->submit(cmds.data(), cmds.size(), cmds.size());
+    co_await impl->await_reply(p);
+    if (p->error) std::rethrow_exception(p->error);
+    if (cmds.size() == 1) {
+        std::vector<Reply> one;
+        one.push_back(std::move(p->reply));
+        co_return one;
+    }
+    co_return std::move(p->replies);
+}
+
+Task<std::optional<std::vector<Reply>>> Connection::transaction(Pipeline pl) {
+    auto impl = impl_;
+    if (!impl) throw ConnectionError("redis connection is closed");
+    const auto& cmds = pl.commands();
+    const Command multi("MULTI");
+    const Command exec("EXEC");
+    auto p = impl->submit(cmds.data(), cmds.size(), cmds.size() + 2, &multi, &exec);
+    co_await impl->await_reply(p);
+    if (p->error) std::rethrow_exception(p->error);
+    Reply& result = p->replies.back();
+    if (result.is_nil()) co_return std::nullopt;
+    if (result.is_error()) {
+        std::string why(result.str());
+        for (std::size_t i = 1; i + 1 < p->replies.size(); ++i)
+            if (p->replies[i].is_error()) why += "; " + std::string(p->replies[i].str());
+        throw ServerError(why, "EXEC");
+    }
+    co_return std::move(result.elements());
+}
+
+bool Connection::is_broken() const noexcept { return !impl_ || impl_->broken; }
+std::size_t Connection::pending() const noexcept { return impl_ ? impl_->queue.size() : 0; }
+std::size_t Connection::abandoned() const noexcept { return impl_ ? impl_->abandoned_count : 0; }
+bool Connection::check_idle() noexcept {
+    if (!impl_ || impl_->broken || !impl_->queue.empty()) return false;
+    char byte;
+    ssize_t n = ::recv(impl_->stream.fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    impl_->set_broken(n == 0  ? "server closed the connection"
+                      : n > 0 ? "unexpected data on an idle connection"
+                              : std::string("read failed: ") + std::strerror(errno));
+    return false;
+}
+
+int Connection::protocol() const noexcept { return impl_ ? impl_->protocol : 0; }
+
+const ConnectionOptions& Connection::options() const {
+    if (!impl_) throw ConnectionError("redis connection is closed");
+    return impl_->options;
+}
+
+MetricsSnapshot Connection::metrics() const {
+    return impl_ ? impl_->metrics->snapshot() : MetricsSnapshot{};
+}
+
+void Connection::close() noexcept {
+    if (impl_) impl_->set_broken("connection closed", false);
+    impl_.reset();
+}
+
+}  // namespace weir::redis

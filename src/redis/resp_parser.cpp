@@ -1,0 +1,288 @@
+#include "weir/redis/resp_parser.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "weir/redis/error.hpp"
+
+namespace weir::redis {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& what) { throw ProtocolError("invalid RESP: " + what); }
+
+std::int64_t parse_int(std::string_view s, const char* what) {
+    std::int64_t v = 0;
+    if (s.empty()) bad(std::string("empty ") + what);
+    const char* b = s.data();
+    const char* e = s.data() + s.size();
+    if (*b == '+') ++b;  // RESP allows an explicit sign on integers
+    auto [p, ec] = std::from_chars(b, e, v);
+    if (ec != std::errc{} || p != e) bad(std::string("bad ") + what + " '" + std::string(s) + "'");
+    return v;
+}
+
+double parse_double(std::string_view s) {
+    if (s == "inf" || s == "+inf") return HUGE_VAL;
+    if (s == "-inf") return -HUGE_VAL;
+    if (s == "nan" || s == "-nan") return std::nan("");
+    std::string tmp(s);
+    if (tmp.empty()) bad("empty double");
+    char* end = nullptr;
+    double d = std::strtod(tmp.c_str(), &end);
+    if (end != tmp.c_str() + tmp.size()) bad("bad double '" + tmp + "'");
+    return d;
+}
+
+bool is_number_text(std::string_view s) {
+    if (s.empty()) return false;
+    std::size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+    if (i == s.size()) return false;
+    for (; i < s.size(); ++i)
+        if (s[i] < '0' || s[i] > '9') return false;
+    return true;
+}
+
+}  // namespace
+
+void RespParser::reset() noexcept {
+    state_ = State::header;
+    stack_.clear();
+    bulk_ = Reply();
+    bulk_left_ = 0;
+    streaming_string_ = false;
+    chunk_ = false;
+    pending_attrs_.reset();
+}
+
+void RespParser::attach(Reply& r) {
+    if (pending_attrs_) {
+        r.set_attributes(std::move(*pending_attrs_));
+        pending_attrs_.reset();
+    }
+}
+
+Reply RespParser::start(ReplyType t, std::string s) {
+    Reply r(t, std::move(s));
+    attach(r);
+    return r;
+}
+
+bool RespParser::complete(Reply v, std::optional<Reply>& out) {
+    for (;;) {
+        if (stack_.empty()) {
+            out.emplace(std::move(v));
+            return true;
+        }
+        Frame& f = stack_.back();
+        f.value.elements().push_back(std::move(v));
+        if (f.remaining < 0) return false;  // streamed: ends with '.'
+        if (--f.remaining > 0) return false;
+        v = std::move(f.value);
+        const bool attr = f.attribute;
+        stack_.pop_back();
+        if (attr) {
+            pending_attrs_ = std::move(v.elements());
+            return false;
+        }
+    }
+}
+
+std::optional<Reply> RespParser::parse(std::string_view in, std::size_t& used) {
+    std::size_t pos = 0;
+    std::optional<Reply> out;
+    for (;;) {
+        if (state_ == State::bulk_body) {
+            const std::size_t take = std::min(bulk_left_, in.size() - pos);
+            bulk_.mutable_str().append(in.data() + pos, take);
+            pos += take;
+            bulk_left_ -= take;
+            if (bulk_left_ > 0) break;
+            state_ = State::bulk_crlf;
+        }
+        if (state_ == State::bulk_crlf) {
+            if (in.size() - pos < 2) break;
+            if (in[pos] != '\r' || in[pos + 1] != '\n') bad("bulk string not followed by CRLF");
+            pos += 2;
+            state_ = State::header;
+            if (chunk_) {
+                chunk_ = false;  // more chunks follow, up to ";0"
+                continue;
+            }
+            Reply v = std::move(bulk_);
+            bulk_ = Reply();
+            if (v.type() == ReplyType::verbatim) {
+                std::string_view s = v.str();
+                if (s.size() < 4 || s[3] != ':') bad("verbatim string without a format");
+                v.set_format(s.substr(0, 3));
+                v.mutable_str().erase(0, 4);
+            }
+            if (complete(std::move(v), out)) break;
+            continue;
+        }
+        // A header line: type byte, text, CRLF.
+        const std::size_t avail = in.size() - pos;
+        if (avail == 0) break;
+        std::string_view rest = in.substr(pos, std::min(avail, limits_.max_line_length + 2));
+        const std::size_t nl = rest.find('\n');
+        if (nl == std::string_view::npos) {
+            if (avail > limits_.max_line_length + 1) bad("line too long");
+            break;
+        }
+        if (nl == 0 || rest[nl - 1] != '\r') bad("line not terminated by CRLF");
+        const char type = rest[0];
+        std::string_view text = rest.substr(1, nl > 1 ? nl - 2 : 0);
+        if (nl < 2) bad("empty line");
+        pos += nl + 1;
+
+        if (streaming_string_) {
+            if (type != ';') bad("expected a ';' chunk in a streamed string");
+            const std::int64_t n = parse_int(text, "chunk length");
+            if (n < 0) bad("negative chunk length");
+            if (n == 0) {
+                streaming_string_ = false;
+                Reply v = std::move(bulk_);
+                bulk_ = Reply();
+                if (complete(std::move(v), out)) break;
+                continue;
+            }
+            if (bulk_.str().size() + static_cast<std::size_t>(n) > limits_.max_bulk_length)
+                bad("streamed string too long");
+            chunk_ = true;
+            bulk_left_ = static_cast<std::size_t>(n);
+            state_ = State::bulk_body;
+            continue;
+        }
+
+        switch (type) {
+            case '+':
+            case '-':
+            case '(': {
+                const ReplyType t = type == '+'   ? ReplyType::simple_string
+                                    : type == '-' ? ReplyType::error
+                                                  : ReplyType::big_number;
+                if (t == ReplyType::big_number && !is_number_text(text)) bad("bad big number");
+                if (complete(start(t, std::string(text)), out)) goto done;
+                break;
+            }
+            case ':': {
+                Reply v = Reply::integer(parse_int(text, "integer"));
+                attach(v);
+                if (complete(std::move(v), out)) goto done;
+                break;
+            }
+            case ',': {
+                Reply v = Reply::dbl(parse_double(text));
+                attach(v);
+                if (complete(std::move(v), out)) goto done;
+                break;
+            }
+            case '#': {
+                if (text != "t" && text != "f") bad("bad boolean");
+                Reply v = Reply::boolean(text == "t");
+                attach(v);
+                if (complete(std::move(v), out)) goto done;
+                break;
+            }
+            case '_': {
+                if (!text.empty()) bad("null with a payload");
+                if (complete(start(ReplyType::nil), out)) goto done;
+                break;
+            }
+            case '$':
+            case '!':
+            case '=': {
+                const ReplyType t = type == '$'   ? ReplyType::bulk_string
+                                    : type == '!' ? ReplyType::error
+                                                  : ReplyType::verbatim;
+                if (type == '$' && text == "?") {
+                    bulk_ = start(ReplyType::bulk_string);
+                    streaming_string_ = true;
+                    break;
+                }
+                const std::int64_t n = parse_int(text, "bulk length");
+                if (n == -1 && type == '$') {
+                    if (complete(start(ReplyType::nil), out)) goto done;
+                    break;
+                }
+                if (n < 0) bad("negative bulk length");
+                if (static_cast<std::uint64_t>(n) > limits_.max_bulk_length)
+                    bad("bulk string longer than the limit");
+                bulk_ = start(t);
+                bulk_.mutable_str().reserve(
+                    std::min<std::size_t>(static_cast<std::size_t>(n), 1u << 20));
+                bulk_left_ = static_cast<std::size_t>(n);
+                state_ = State::bulk_body;
+                break;
+            }
+            case '*':
+            case '%':
+            case '~':
+            case '>':
+            case '|': {
+                const ReplyType t = type == '*'   ? ReplyType::array
+                                    : type == '%' ? ReplyType::map
+                                    : type == '~' ? ReplyType::set
+                                    : type == '>' ? ReplyType::push
+                                                  : ReplyType::map;
+                const bool attr = type == '|';
+                std::int64_t n;
+                if (text == "?" && type != '|' && type != '>') {
+                    n = -1;
+                } else {
+                    n = parse_int(text, "aggregate length");
+                    if (n == -1 && type == '*') {
+                        if (complete(start(ReplyType::nil), out)) goto done;
+                        break;
+                    }
+                    if (n < 0) bad("negative aggregate length");
+                    if (static_cast<std::uint64_t>(n) > limits_.max_elements)
+                        bad("aggregate larger than the limit");
+                    if (type == '%' || type == '|') n *= 2;
+                }
+                if (stack_.size() >= limits_.max_depth) bad("aggregates nested too deeply");
+                Frame f;
+                if (attr) {
+                    f.value = Reply(ReplyType::map, {});
+                } else {
+                    f.value = start(t);
+                }
+                f.remaining = n;
+                f.attribute = attr;
+                if (n == 0) {
+                    if (attr) {
+                        pending_attrs_.emplace();
+                        break;
+                    }
+                    if (complete(std::move(f.value), out)) goto done;
+                    break;
+                }
+                if (n > 0)
+                    f.value.elements().reserve(
+                        std::min<std::size_t>(static_cast<std::size_t>(n), 1024));
+                stack_.push_back(std::move(f));
+                break;
+            }
+            case '.': {
+                if (!text.empty()) bad("end marker with a payload");
+                if (stack_.empty() || stack_.back().remaining >= 0) bad("unexpected end marker");
+                Reply v = std::move(stack_.back().value);
+                stack_.pop_back();
+                if (v.type() == ReplyType::map && v.size() % 2 != 0)
+                    bad("streamed map with odd size");
+                if (complete(std::move(v), out)) goto done;
+                break;
+            }
+            default:
+                bad(std::string("unknown type byte 0x") + "0123456789abcdef"[(type >> 4) & 0xf] +
+                    "0123456789abcdef"[type & 0xf]);
+        }
+    }
+done:
+    used = pos;
+    return out;
+}
+
+}  // namespace weir::redis
