@@ -63,6 +63,11 @@ Task<std::string> Job::result(Duration timeout) const { return queue_->result(id
 Queue::Queue(redis::Commands& redis, QueueOptions options)
     : redis_(&redis), options_(std::move(options)) {}
 
+Task<std::optional<Job>> Queue::enqueue(std::string_view name, std::string_view args_json) {
+    JobOptions defaults;  // named: see the header
+    co_return co_await enqueue(name, args_json, std::move(defaults));
+}
+
 Task<std::optional<Job>> Queue::enqueue(std::string_view name, std::string_view args_json,
                                         JobOptions options) {
     if (name.empty()) throw std::invalid_argument("jobs: a job needs a name");
@@ -123,7 +128,8 @@ Task<std::string> Queue::result(std::string_view id, Duration timeout) {
     // Poll with backoff: a blocking wait would hold a connection that others pipeline on.
     Duration pause = std::chrono::milliseconds(2);
     for (;;) {
-        auto fields = co_await redis_->hmget(keys.job(job_id), {"state", "result", "error"});
+        const redis::Keys names{"state", "result", "error"};  // named: g++ 12 and co_await
+        auto fields = co_await redis_->hmget(keys.job(job_id), names);
         if (!fields[0]) throw JobFailed(job_id, "unknown or expired job");
         if (*fields[0] == "done") co_return fields[1].value_or("null");
         if (*fields[0] == "dead") throw JobFailed(job_id, fields[2].value_or("unknown error"));
@@ -147,7 +153,12 @@ Task<bool> Queue::requeue_dead(std::string_view id) {
     co_return r.integer() == 1;
 }
 
-Task<QueueStats> Queue::stats(const std::vector<std::string>& queues) {
+Task<QueueStats> Queue::stats() {
+    std::vector<std::string> queues{"default"};
+    co_return co_await stats(std::move(queues));
+}
+
+Task<QueueStats> Queue::stats(std::vector<std::string> queues) {
     const KeyNames keys{options_.prefix};
     QueueStats s;
     for (const std::string& q : queues) {

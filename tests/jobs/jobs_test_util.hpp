@@ -27,6 +27,13 @@ inline std::string prefix() {
     return std::string("jobs-test:") + info->test_suite_name() + "." + info->name();
 }
 
+// Queue options with the test's prefix (a named value: g++ 12 rejects a braced one in a coroutine).
+inline QueueOptions queue_options() {
+    QueueOptions o;
+    o.prefix = prefix();
+    return o;
+}
+
 // Worker options for tests: fast polling and retries.
 inline WorkerOptions fast_options() {
     WorkerOptions o;

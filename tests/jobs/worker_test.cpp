@@ -26,7 +26,7 @@ Task<redis::Connection> connect() { co_return co_await redis::Connection::connec
 
 WEIR_TEST(Jobs, EnqueuedJobRunsAndItsResultIsAwaitable) {
     auto conn = co_await connect();
-    Queue queue(conn, {.prefix = test::prefix()});
+    Queue queue(conn, test::queue_options());
     Worker worker(fast_options());
     worker.add("double", [](JobContext& job) -> Task<std::string> {
         co_return std::to_string(std::stoi(job.args) * 2);
@@ -58,7 +58,7 @@ WEIR_TEST(Jobs, EnqueuedJobRunsAndItsResultIsAwaitable) {
 
 WEIR_TEST(Jobs, SameIdIsEnqueuedOnceWhileQueuedOrRunning) {
     auto conn = co_await connect();
-    Queue queue(conn, {.prefix = test::prefix()});
+    Queue queue(conn, test::queue_options());
     JobOptions o;
     o.id = "report-7";
     auto first = co_await queue.enqueue("report", "7", o);
@@ -87,7 +87,7 @@ WEIR_TEST(Jobs, SameIdIsEnqueuedOnceWhileQueuedOrRunning) {
 
 WEIR_TEST(Jobs, DelayedJobWaitsForItsTime) {
     auto conn = co_await connect();
-    Queue queue(conn, {.prefix = test::prefix()});
+    Queue queue(conn, test::queue_options());
     Worker worker(fast_options());
     SystemTime ran_at{};
     worker.add("later", [&](JobContext&) -> Task<std::string> {
@@ -112,7 +112,7 @@ WEIR_TEST(Jobs, DelayedJobWaitsForItsTime) {
 
 WEIR_TEST(Jobs, FailingJobIsRetriedWithBackoffThenDead) {
     auto conn = co_await connect();
-    Queue queue(conn, {.prefix = test::prefix()});
+    Queue queue(conn, test::queue_options());
     WorkerOptions wo = fast_options();
     wo.retry_base = 40ms;
     wo.retry_max = 1s;
@@ -175,7 +175,7 @@ WEIR_TEST(Jobs, FailingJobIsRetriedWithBackoffThenDead) {
 
 WEIR_TEST(Jobs, RetryExceptionAsksForAGivenDelay) {
     auto conn = co_await connect();
-    Queue queue(conn, {.prefix = test::prefix()});
+    Queue queue(conn, test::queue_options());
     Worker worker(fast_options());
     std::vector<int> seen;
     worker.add("polite", [&](JobContext& job) -> Task<std::string> {
@@ -201,7 +201,7 @@ WEIR_TEST(Jobs, RetryExceptionAsksForAGivenDelay) {
 
 WEIR_TEST(Jobs, TimeoutCancelsTheAttempt) {
     auto conn = co_await connect();
-    Queue queue(conn, {.prefix = test::prefix()});
+    Queue queue(conn, test::queue_options());
     Worker worker(fast_options());
     int cancelled = 0;
     worker.add("slow", [&](JobContext&) -> Task<std::string> {
@@ -234,7 +234,7 @@ WEIR_TEST(Jobs, TimeoutCancelsTheAttempt) {
 
 WEIR_TEST(Jobs, UnknownJobNameGoesDead) {
     auto conn = co_await connect();
-    Queue queue(conn, {.prefix = test::prefix()});
+    Queue queue(conn, test::queue_options());
     Worker worker(fast_options());
     worker.add("known", [](JobContext&) -> Task<std::string> { co_return "null"; });
     auto body = [&]() -> Task<void> {
@@ -255,7 +255,7 @@ WEIR_TEST(Jobs, UnknownJobNameGoesDead) {
 
 WEIR_TEST(Jobs, EarlierQueuesArePreferred) {
     auto conn = co_await connect();
-    Queue queue(conn, {.prefix = test::prefix()});
+    Queue queue(conn, test::queue_options());
     for (int i = 0; i < 5; ++i) {
         JobOptions low;
         low.queue = "low";
@@ -288,7 +288,7 @@ WEIR_TEST(Jobs, EarlierQueuesArePreferred) {
 
 WEIR_TEST(Jobs, PeriodicJobRunsOncePerPeriodAcrossWorkers) {
     auto conn = co_await connect();
-    Queue queue(conn, {.prefix = test::prefix()});
+    Queue queue(conn, test::queue_options());
     std::map<std::string, int> runs;  // job id (periodic:tick:<period>) -> executions
     auto tick = [&](JobContext& job) -> Task<std::string> {
         ++runs[job.id];
@@ -310,7 +310,7 @@ WEIR_TEST(Jobs, PeriodicJobRunsOncePerPeriodAcrossWorkers) {
 
 WEIR_TEST(Jobs, StopLetsRunningJobsFinish) {
     auto conn = co_await connect();
-    Queue queue(conn, {.prefix = test::prefix()});
+    Queue queue(conn, test::queue_options());
     Worker worker(fast_options());
     int started = 0;
     int finished = 0;
@@ -340,7 +340,7 @@ WEIR_TEST(Jobs, StopLetsRunningJobsFinish) {
 
 WEIR_TEST(Jobs, CancelledWorkerReleasesWhatOutlivesTheGrace) {
     auto conn = co_await connect();
-    Queue queue(conn, {.prefix = test::prefix()});
+    Queue queue(conn, test::queue_options());
     WorkerOptions wo = fast_options();
     wo.shutdown_grace = 50ms;
     Worker worker(wo);
@@ -395,7 +395,7 @@ namespace {
 
 WEIR_TEST(Jobs, ManyConcurrentEnqueuesShareOneConnection) {
     auto conn = co_await connect();
-    Queue queue(conn, {.prefix = test::prefix()});
+    Queue queue(conn, test::queue_options());
     for (int batch = 0; batch < 3; ++batch) {
         std::vector<Task<std::optional<Job>>> enqueues;
         for (int i = 0; i < 500; ++i) enqueues.push_back(queue.enqueue("noop"));

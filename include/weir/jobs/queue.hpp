@@ -64,8 +64,11 @@ public:
     explicit Queue(redis::Commands& redis, QueueOptions options = {});
 
     // nullopt when a job with options.id is already queued, deferred or running.
-    Task<std::optional<Job>> enqueue(std::string_view name, std::string_view args_json = "null",
-                                     JobOptions options = {});
+    // (Overloads, not default arguments: g++ 12 destroys a defaulted JobOptions twice when the
+    // call is inside a co_await expression.)
+    Task<std::optional<Job>> enqueue(std::string_view name, std::string_view args_json,
+                                     JobOptions options);
+    Task<std::optional<Job>> enqueue(std::string_view name, std::string_view args_json = "null");
 
     // The stored state of a job (nullopt: unknown, or expired after completion).
     Task<std::optional<JobInfo>> info(std::string_view id);
@@ -78,7 +81,10 @@ public:
     // Puts a dead job back on its queue with its tries reset; false if it is not dead.
     Task<bool> requeue_dead(std::string_view id);
 
-    Task<QueueStats> stats(const std::vector<std::string>& queues = {"default"});
+    // For the given queues, or the "default" queue. (No braced default argument: g++ 12
+    // cannot compile one inside a co_await expression.)
+    Task<QueueStats> stats(std::vector<std::string> queues);
+    Task<QueueStats> stats();
 
     redis::Commands& redis() noexcept { return *redis_; }
     const QueueOptions& options() const noexcept { return options_; }
