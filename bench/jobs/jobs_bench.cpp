@@ -41,14 +41,16 @@ struct Options {
     long enqueuers = kDefaultEnqueuers;
     long poll_ms = 1;
     double timeout = 120.0;
+    bool trace = false;
 };
 
 [[noreturn]] void usage(int code) {
     std::fprintf(code ? stderr : stdout,
                  "usage: jobs_bench [--redis URL] [--prefix P] [--jobs N] [--enqueuers K]\n"
-                 "                  [--poll-ms MS] [--timeout SEC]\n"
+                 "                  [--poll-ms MS] [--timeout SEC] [--trace]\n"
                  "  --enqueuers K  concurrent enqueues on the one connection (1..%ld, default "
-                 "%ld)\n",
+                 "%ld)\n"
+                 "  --trace        print the completed count every 100 ms to stderr\n",
                  kMaxEnqueuers, kDefaultEnqueuers);
     std::exit(code);
 }
@@ -76,6 +78,8 @@ Options parse(int argc, char** argv) {
                 o.poll_ms = std::stol(value());
             else if (a == "--timeout")
                 o.timeout = std::stod(value());
+            else if (a == "--trace")
+                o.trace = true;
             else
                 usage(2);
         } catch (const std::logic_error&) {  // stol/stod: not a number
@@ -121,9 +125,15 @@ weir::Task<int> amain(Options o) {
     const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
                                       std::chrono::duration<double>(o.timeout));
     std::int64_t done = base;
+    Clock::time_point next_trace = Clock::now();
     for (;;) {
         done = done_count(co_await poller.hget(stats_key, "done"));
         if (done >= target) break;
+        if (o.trace && Clock::now() >= next_trace) {
+            next_trace = Clock::now() + std::chrono::milliseconds(100);
+            std::fprintf(stderr, "jobs_bench: %.3f s: %lld done\n", seconds(Clock::now() - start),
+                         static_cast<long long>(done - base));
+        }
         if (Clock::now() > deadline) {
             std::fprintf(stderr, "jobs_bench: timeout: %lld of %ld jobs done after %.1f s\n",
                          static_cast<long long>(done - base), o.jobs, o.timeout);
