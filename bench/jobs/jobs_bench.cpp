@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "weir/core.hpp"
 #include "weir/jobs/queue.hpp"
@@ -101,7 +102,9 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 weir::Task<void> enqueue_loop(weir::jobs::Queue& queue, long& next, long total) {
     while (next < total) {
         ++next;
-        auto job = co_await queue.enqueue("noop");
+        // Named, not a default argument: g++ 12 destroys temporaries in a co_await twice.
+        weir::jobs::JobOptions options;
+        auto job = co_await queue.enqueue("noop", "null", std::move(options));
         if (!job) throw std::runtime_error("enqueue returned no job (duplicate id?)");
     }
 }
