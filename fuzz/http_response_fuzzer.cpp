@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_support.hpp"
 #include "weir/http/response_parser.hpp"
 
 namespace {
@@ -15,14 +16,6 @@ namespace {
 using weir::http::BodyDecoder;
 using weir::http::BodyFraming;
 using weir::http::ResponseParser;
-
-#define FUZZ_CHECK(cond)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            std::abort();                                                                 \
-        }                                                                                 \
-    } while (0)
 
 struct Outcome {
     int head_status = 0;  // 0 need more, 1 complete, 2 error
