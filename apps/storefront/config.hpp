@@ -9,13 +9,13 @@
 namespace storefront {
 
 struct Config {
-    std::string pg_url;               // --pg / DATABASE_URL
-    std::string redis_url;            // --redis / REDIS_URL
-    std::string recommendations_url;  // --recommendations / RECOMMENDATIONS_URL
+    std::string pg_url;                // --pg / DATABASE_URL
+    std::string redis_url;             // --redis / REDIS_URL
+    std::string recommendations_url;   // --recommendations / RECOMMENDATIONS_URL
     std::string jobs_prefix = "weir";  // --jobs-prefix: the Redis key prefix of the job queue
     // GET /products/{id}: the whole request's deadline, and the recommendations call's own.
-    std::chrono::milliseconds product_deadline{2000};          // --deadline-ms
-    std::chrono::milliseconds recommendations_timeout{300};     // --recommendations-timeout-ms
+    std::chrono::milliseconds product_deadline{2000};        // --deadline-ms
+    std::chrono::milliseconds recommendations_timeout{300};  // --recommendations-timeout-ms
     std::size_t recommendations_concurrency = 32;  // --recommendations-concurrency (per shard)
     std::chrono::seconds stock_ttl{30};            // --stock-ttl-s
 };

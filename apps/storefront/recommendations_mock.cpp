@@ -77,36 +77,35 @@ MockConfig parse_mock_flags(int argc, char** argv, int first, std::vector<const 
 int run_recommendations_mock(int argc, char** argv, int first) {
     std::vector<const char*> rest;
     const MockConfig cfg = parse_mock_flags(argc, argv, first, rest);
-    auto options =
-        weir::http::ServerOptions::from_args(static_cast<int>(rest.size()), rest.data());
+    auto options = weir::http::ServerOptions::from_args(static_cast<int>(rest.size()), rest.data());
     weir::http::AppOptions app_options;
     app_options.info.title = "storefront recommendations (mock)";
     weir::http::App app(std::move(app_options));
-    app.get("/recommendations/{id:int}",
-            [cfg](weir::http::Request& req,
-                  weir::http::Context&) -> weir::Task<weir::http::Response> {
-                g_requests.fetch_add(1, std::memory_order_relaxed);
-                const std::int64_t id = weir::http::path_param_int(req, "id");
-                if (cfg.delay.count() > 0) co_await weir::sleep_for(cfg.delay);
-                thread_local std::minstd_rand rng{std::random_device{}()};
-                if (cfg.failure_rate > 0 &&
-                    std::uniform_real_distribution<double>(0.0, 1.0)(rng) < cfg.failure_rate) {
-                    co_return weir::http::Response::json(R"({"detail":"injected failure"})",
-                                                         503);
-                }
-                std::string out = "[";
-                for (int k = 1; k <= 3; ++k) {
-                    if (k > 1) out += ',';
-                    out += std::to_string((((id - 1) % 20) + 20 + k) % 20 + 1);
-                }
-                out += ']';
-                co_return weir::http::Response::json(std::move(out));
+    app.get(
+        "/recommendations/{id:int}",
+        [cfg](weir::http::Request& req, weir::http::Context&) -> weir::Task<weir::http::Response> {
+            g_requests.fetch_add(1, std::memory_order_relaxed);
+            const std::int64_t id = weir::http::path_param_int(req, "id");
+            if (cfg.delay.count() > 0) co_await weir::sleep_for(cfg.delay);
+            thread_local std::minstd_rand rng{std::random_device{}()};
+            if (cfg.failure_rate > 0 &&
+                std::uniform_real_distribution<double>(0.0, 1.0)(rng) < cfg.failure_rate) {
+                co_return weir::http::Response::json(R"({"detail":"injected failure"})", 503);
+            }
+            std::string out = "[";
+            for (int k = 1; k <= 3; ++k) {
+                if (k > 1) out += ',';
+                out += std::to_string((((id - 1) % 20) + 20 + k) % 20 + 1);
+            }
+            out += ']';
+            co_return weir::http::Response::json(std::move(out));
+        });
+    app.get("/stats",
+            [](weir::http::Request&, weir::http::Context&) -> weir::Task<weir::http::Response> {
+                co_return weir::http::Response::json(
+                    "{\"requests\":" + std::to_string(g_requests.load(std::memory_order_relaxed)) +
+                    "}");
             });
-    app.get("/stats", [](weir::http::Request&,
-                         weir::http::Context&) -> weir::Task<weir::http::Response> {
-        co_return weir::http::Response::json(
-            "{\"requests\":" + std::to_string(g_requests.load(std::memory_order_relaxed)) + "}");
-    });
     return weir::http::run_server(app.handler(), std::move(options), app.lifespan());
 }
 

@@ -87,8 +87,7 @@ void validate(const OrderRequest& order, weir::http::Validator& v) {
 // ---- per-shard resources --------------------------------------------------------------------
 
 struct Services {
-    explicit Services(Config c)
-        : cfg(std::move(c)), recs_slots(cfg.recommendations_concurrency) {}
+    explicit Services(Config c) : cfg(std::move(c)), recs_slots(cfg.recommendations_concurrency) {}
     Config cfg;
     std::optional<weir::pg::Pool> pg;
     std::optional<weir::redis::Pool> redis;
@@ -191,7 +190,8 @@ Task<std::optional<StockLevel>> stock_level(Services& svc, std::int32_t id) {
     }
     weir::redis::SetOptions set;
     set.ex = std::chrono::duration_cast<std::chrono::milliseconds>(svc.cfg.stock_ttl);
-    co_await svc.redis->set(key, std::to_string(out->level), set);
+    const std::string value = std::to_string(out->level);
+    co_await svc.redis->set(key, value, set);
     co_return out;
 }
 
@@ -282,8 +282,8 @@ Task<OrderReceipt> post_order(OrderRequest order, weir::http::Context&, Services
     auto conn = co_await svc.pg->acquire();
     auto body = [&](weir::pg::Transaction& tx) -> Task<OrderReceipt> {
         for (const auto& [product, quantity] : wanted) {
-            auto r = co_await tx->query("SELECT stock FROM products WHERE id = $1 FOR UPDATE",
-                                        product);
+            auto r =
+                co_await tx->query("SELECT stock FROM products WHERE id = $1 FOR UPDATE", product);
             if (r.empty()) throw HttpError(422, "no product " + std::to_string(product));
             const std::int64_t stock = r[0].get<std::int32_t>(0);
             if (stock < quantity) {
@@ -292,8 +292,8 @@ Task<OrderReceipt> post_order(OrderRequest order, weir::http::Context&, Services
                                          std::to_string(quantity) + " ordered");
             }
         }
-        auto created = co_await tx->query("INSERT INTO orders (email) VALUES ($1) RETURNING id",
-                                          order.email);
+        auto created =
+            co_await tx->query("INSERT INTO orders (email) VALUES ($1) RETURNING id", order.email);
         OrderReceipt receipt;
         receipt.order_id = created[0].get<std::int64_t>(0);
         for (const auto& [product, quantity] : wanted) {
@@ -399,8 +399,7 @@ weir::http::App make_app(const Config& cfg) {
 int run_service(int argc, char** argv, int first) {
     std::vector<const char*> rest;
     const Config cfg = parse_config(argc, argv, first, rest);
-    auto options =
-        weir::http::ServerOptions::from_args(static_cast<int>(rest.size()), rest.data());
+    auto options = weir::http::ServerOptions::from_args(static_cast<int>(rest.size()), rest.data());
     auto fail = [](const char* what) {
         std::fprintf(stderr, "storefront: %s is required\n", what);
         return 2;

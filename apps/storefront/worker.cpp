@@ -26,9 +26,8 @@ namespace {
 
 weir::Task<void> work(weir::jobs::WorkerOptions options) {
     weir::jobs::Worker worker(options);
-    worker.add(std::string(kEmailJob), [](weir::jobs::JobContext& job) {
-        return send_confirmation(job, stdout);
-    });
+    worker.add(std::string(kEmailJob),
+               [](weir::jobs::JobContext& job) { return send_confirmation(job, stdout); });
     std::printf("storefront worker %s: queue default, redis %s\n", worker.name().c_str(),
                 options.url.c_str());
     std::fflush(stdout);
