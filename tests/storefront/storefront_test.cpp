@@ -130,6 +130,12 @@ WEIR_TEST(Storefront, PartialResponseWhenRecommendationsTimeOut) {
     EXPECT_FALSE(has_member(doc, "recommendations"));
 }
 
+WEIR_TEST(Storefront, RouteDeadlineAnswers504) {
+    const std::string url = fleet().app_tight->url() + "/products/6";
+    auto r = co_await http_get(url);
+    EXPECT_EQ(r.status, 504) << r.body;
+}
+
 WEIR_TEST(Storefront, UnknownProductIs404) {
     const std::string url = fleet().app_ok->url() + "/products/999999";
     auto r = co_await http_get(url);

@@ -131,7 +131,8 @@ inline std::vector<std::string> mock_args(const std::string& delay_ms, const std
 }
 
 inline std::vector<std::string> service_args(const std::string& recs_url,
-                                             const std::string& recs_timeout_ms) {
+                                             const std::string& recs_timeout_ms,
+                                             const std::string& deadline_ms = "10000") {
     return {"serve",
             "--threads",
             "1",
@@ -146,7 +147,7 @@ inline std::vector<std::string> service_args(const std::string& recs_url,
             "--jobs-prefix",
             kJobsPrefix,
             "--deadline-ms",
-            "10000"};
+            deadline_ms};
 }
 
 // The programs every test shares: three mocks (healthy, always failing, too slow) and one
@@ -160,14 +161,18 @@ struct Fleet : ::testing::Environment {
         app_ok = std::make_unique<Program>(service_args(mock_ok->url(), "5000"));
         app_failing = std::make_unique<Program>(service_args(mock_failing->url(), "5000"));
         app_slow = std::make_unique<Program>(service_args(mock_slow->url(), "200"));
+        // The recommendations call may take longer than the whole request's deadline.
+        app_tight = std::make_unique<Program>(service_args(mock_slow->url(), "30000", "300"));
         instance = this;
     }
     void TearDown() override {
-        for (auto* p : {&app_ok, &app_failing, &app_slow, &mock_ok, &mock_failing, &mock_slow})
+        for (auto* p :
+             {&app_ok, &app_failing, &app_slow, &app_tight, &mock_ok, &mock_failing, &mock_slow})
             p->reset();
         instance = nullptr;
     }
-    std::unique_ptr<Program> mock_ok, mock_failing, mock_slow, app_ok, app_failing, app_slow;
+    std::unique_ptr<Program> mock_ok, mock_failing, mock_slow, app_ok, app_failing, app_slow,
+        app_tight;
     static inline Fleet* instance = nullptr;
 };
 
