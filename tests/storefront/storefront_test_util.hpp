@@ -166,9 +166,14 @@ struct Fleet : ::testing::Environment {
         instance = this;
     }
     void TearDown() override {
+        // Every program drains and exits 0 on SIGTERM (under ASan: no leak reports either).
         for (auto* p :
-             {&app_ok, &app_failing, &app_slow, &app_tight, &mock_ok, &mock_failing, &mock_slow})
+             {&app_ok, &app_failing, &app_slow, &app_tight, &mock_ok, &mock_failing, &mock_slow}) {
+            if (!*p) continue;
+            const int code = (*p)->terminate();
+            EXPECT_EQ(code, 0) << (*p)->log_text();
             p->reset();
+        }
         instance = nullptr;
     }
     std::unique_ptr<Program> mock_ok, mock_failing, mock_slow, app_ok, app_failing, app_slow,
