@@ -704,42 +704,34 @@ Client::Client(ClientOptions options)
 Client::Client(Client&& o) noexcept : AsyncResource(std::move(o)), impl_(std::move(o.impl_)) {}
 Client::~Client() = default;
 
-Task<ClientResponse> Client::get(std::string_view url, RequestOptions options) {
+namespace {
+
+ClientRequest make_request(const char* method, std::string_view url, std::string body,
+                           RequestOptions options) {
     ClientRequest req;
-    req.method = "GET";
+    req.method = method;
     req.url = std::string(url);
+    req.body = std::move(body);
     req.options = std::move(options);
-    return impl_->request(std::move(req));
+    return req;
+}
+
+}  // namespace
+
+Task<ClientResponse> Client::get(std::string_view url, RequestOptions options) {
+    return impl_->request(make_request("GET", url, {}, std::move(options)));
 }
 Task<ClientResponse> Client::head(std::string_view url, RequestOptions options) {
-    ClientRequest req;
-    req.method = "HEAD";
-    req.url = std::string(url);
-    req.options = std::move(options);
-    return impl_->request(std::move(req));
+    return impl_->request(make_request("HEAD", url, {}, std::move(options)));
 }
 Task<ClientResponse> Client::post(std::string_view url, std::string body, RequestOptions options) {
-    ClientRequest req;
-    req.method = "POST";
-    req.url = std::string(url);
-    req.body = std::move(body);
-    req.options = std::move(options);
-    return impl_->request(std::move(req));
+    return impl_->request(make_request("POST", url, std::move(body), std::move(options)));
 }
 Task<ClientResponse> Client::put(std::string_view url, std::string body, RequestOptions options) {
-    ClientRequest req;
-    req.method = "PUT";
-    req.url = std::string(url);
-    req.body = std::move(body);
-    req.options = std::move(options);
-    return impl_->request(std::move(req));
+    return impl_->request(make_request("PUT", url, std::move(body), std::move(options)));
 }
 Task<ClientResponse> Client::del(std::string_view url, RequestOptions options) {
-    ClientRequest req;
-    req.method = "DELETE";
-    req.url = std::string(url);
-    req.options = std::move(options);
-    return impl_->request(std::move(req));
+    return impl_->request(make_request("DELETE", url, {}, std::move(options)));
 }
 Task<ClientResponse> Client::request(ClientRequest request) {
     return impl_->request(std::move(request));

@@ -110,30 +110,19 @@ return 1
 
 }  // namespace
 
-redis::Script& enqueue_script() {
-    thread_local redis::Script s(kEnqueue);
+// One Script per source and thread (a Script caches its SHA1 once loaded).
+template <const char* const& Source>
+redis::Script& cached() {
+    thread_local redis::Script s(Source);
     return s;
 }
-redis::Script& promote_script() {
-    thread_local redis::Script s(kPromote);
-    return s;
-}
-redis::Script& start_script() {
-    thread_local redis::Script s(kStart);
-    return s;
-}
-redis::Script& finish_script() {
-    thread_local redis::Script s(kFinish);
-    return s;
-}
-redis::Script& retry_script() {
-    thread_local redis::Script s(kRetry);
-    return s;
-}
-redis::Script& requeue_dead_script() {
-    thread_local redis::Script s(kRequeueDead);
-    return s;
-}
+
+redis::Script& enqueue_script() { return cached<kEnqueue>(); }
+redis::Script& promote_script() { return cached<kPromote>(); }
+redis::Script& start_script() { return cached<kStart>(); }
+redis::Script& finish_script() { return cached<kFinish>(); }
+redis::Script& retry_script() { return cached<kRetry>(); }
+redis::Script& requeue_dead_script() { return cached<kRequeueDead>(); }
 
 std::string random_id() {
     thread_local std::mt19937_64 rng{std::random_device{}()};

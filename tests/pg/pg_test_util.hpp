@@ -9,23 +9,14 @@
 #include <gtest/gtest.h>
 
 #include "weir/testing/postgres_server.hpp"
+#include "weir/testing/shared_server.hpp"
 
 namespace weir::pg::test {
 
-class PgEnvironment : public ::testing::Environment {
-public:
-    void SetUp() override { server_ = std::make_unique<weir::testing::PostgresServer>(); }
-    void TearDown() override { server_.reset(); }
-    static weir::testing::PostgresServer& server() { return *server_; }
+using PgEnvironment = weir::testing::SharedServer<weir::testing::PostgresServer>;
+inline ::testing::Environment* const pg_environment = PgEnvironment::install();
 
-private:
-    static inline std::unique_ptr<weir::testing::PostgresServer> server_;
-};
-
-inline ::testing::Environment* const pg_environment =
-    ::testing::AddGlobalTestEnvironment(new PgEnvironment);
-
-inline weir::testing::PostgresServer& server() { return PgEnvironment::server(); }
+inline weir::testing::PostgresServer& server() { return PgEnvironment::get(); }
 inline std::string url() { return server().url(); }
 
 }  // namespace weir::pg::test

@@ -9,23 +9,14 @@
 #include <gtest/gtest.h>
 
 #include "weir/testing/redis_server.hpp"
+#include "weir/testing/shared_server.hpp"
 
 namespace weir::redis::test {
 
-class RedisEnvironment : public ::testing::Environment {
-public:
-    void SetUp() override { server_ = std::make_unique<weir::testing::RedisServer>(); }
-    void TearDown() override { server_.reset(); }
-    static weir::testing::RedisServer& server() { return *server_; }
+using RedisEnvironment = weir::testing::SharedServer<weir::testing::RedisServer>;
+inline ::testing::Environment* const redis_environment = RedisEnvironment::install();
 
-private:
-    static inline std::unique_ptr<weir::testing::RedisServer> server_;
-};
-
-inline ::testing::Environment* const redis_environment =
-    ::testing::AddGlobalTestEnvironment(new RedisEnvironment);
-
-inline weir::testing::RedisServer& server() { return RedisEnvironment::server(); }
+inline weir::testing::RedisServer& server() { return RedisEnvironment::get(); }
 inline std::string url(int db = 0) { return server().url(db); }
 
 // A key unique to the running test.
