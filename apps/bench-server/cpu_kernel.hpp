@@ -1,6 +1,5 @@
 // The benchmark's CPU kernel (bench-spec.md): an iterated SHA-256 chain over a
-// 64-byte buffer, on OpenSSL with the digest fetched once and one EVP_MD_CTX
-// per thread.
+// 64-byte buffer, on OpenSSL's SHA-256 block functions (no per-hash allocation).
 #pragma once
 
 #include <string>
