@@ -58,7 +58,7 @@ weir::Task<weir::pg::Connection*> Db::pick() {
 
 weir::Task<Item> Db::item(int id) {
     weir::pg::Connection* conn = co_await pick();
-    weir::pg::Result r = co_await conn->query(kItemQuery, id);
+    weir::pg::Result r = co_await conn->query(weir::pg::read_only, kItemQuery, id);
     if (r.empty()) throw weir::http::HttpError(404, "no item " + std::to_string(id));
     auto row = r[0];
     co_return Item{id, row.get<std::string>(0), row.get<std::string>(1)};

@@ -3,10 +3,13 @@
 // uniform in [1, 10000]), for bench/pg/run.
 //
 //     pg_bench --url URL --mode pool|pipeline --concurrency N --seconds S [--warmup S]
+//              [--read-only]
 //
 // pool:     N tasks over a pg::Pool of N connections (like pgbench -c N).
 // pipeline: N tasks sharing ONE connection (requests pipelined; N = 1 is
 //           the sequential single-connection case).
+// --read-only: the queries go through Connection::query(read_only, ...), so
+//           concurrent ones on a connection share one Sync.
 // One shard. Prints one line: mode, concurrency, queries, seconds, q/s and
 // the process's CPU-seconds (user+sys) during the measured window.
 #include <sys/resource.h>
@@ -34,6 +37,7 @@ struct Args {
     int concurrency = 1;
     double seconds = 5;
     double warmup = 1;
+    bool read_only = false;
 };
 
 double cpu_seconds() {
@@ -46,13 +50,20 @@ double cpu_seconds() {
 struct Shared {
     bool measuring = false;
     bool stop = false;
+    bool read_only = false;  // --read-only: queries share Syncs (Connection::query(read_only, ...))
     std::uint64_t queries = 0;
     std::uint64_t bad = 0;
 };
 
 // One query, checked against the expected row.
 weir::Task<void> one_query(weir::pg::Connection& conn, std::int32_t id, Shared& s) {
-    weir::pg::Result r = co_await conn.query("SELECT name, price FROM items WHERE id = $1", id);
+    static constexpr const char* kSql = "SELECT name, price FROM items WHERE id = $1";
+    weir::pg::Result r;
+    if (s.read_only) {
+        r = co_await conn.query(weir::pg::read_only, kSql, id);
+    } else {
+        r = co_await conn.query(kSql, id);
+    }
     if (r.rows() != 1 || r[0].get<std::string>(0) != "item-" + std::to_string(id)) ++s.bad;
     (void)r[0].get<std::string>(1);
     if (s.measuring) ++s.queries;
@@ -88,6 +99,7 @@ weir::Task<void> drive(Shared& s, const Args& a, double& measured, double& cpu) 
 
 weir::Task<int> run(Args a) {
     Shared s;
+    s.read_only = a.read_only;
     double measured = 0;
     double cpu = 0;
     if (a.mode == "pipeline") {
@@ -143,6 +155,8 @@ int main(int argc, char** argv) {
             a.seconds = std::stod(value());
         } else if (k == "--warmup") {
             a.warmup = std::stod(value());
+        } else if (k == "--read-only") {
+            a.read_only = true;
         } else {
             std::fprintf(stderr, "pg_bench: unknown argument %s\n", argv[i]);
             return 2;
@@ -151,7 +165,7 @@ int main(int argc, char** argv) {
     if (a.url.empty() || a.concurrency < 1) {
         std::fprintf(stderr,
                      "usage: pg_bench --url URL [--mode pool|pipeline] [--concurrency N] "
-                     "[--seconds S] [--warmup S]\n");
+                     "[--seconds S] [--warmup S] [--read-only]\n");
         return 2;
     }
     weir::RuntimeOptions ro;

@@ -78,6 +78,13 @@ struct Request {
     bool query_seen = false;
     bool done = false;
     bool internal = false;  // DEALLOCATE of an evicted statement: nobody waits
+    // A read_only statement without a Sync of its own: it shares the sync
+    // point (and implicit transaction) of the group it was flushed with.
+    bool shared = false;
+    // Shared: not run because an earlier statement of its group failed (or it
+    // was cancelled by a neighbour's cancel request): safe to send again.
+    bool aborted = false;
+    bool marker = false;  // the Sync closing a group of shared statements
     // The cached statement was gone (26000) or its result type changed
     // (0A000): prepare again and retry once if that is safe.
     bool stale = false;
@@ -104,6 +111,9 @@ struct Connection::Impl {
     // waits for are bound to arrive), so requests sent meanwhile go out in
     // one write. Results come back in order, so this costs no latency.
     bool unflushed = false;
+    // Shared statements were sent since the last Sync: one Sync (a marker in
+    // the queue) closes the group before anything else is sent or flushed.
+    bool group_open = false;
     std::deque<std::shared_ptr<Request>> queue;
     ConnectionOptions options;
     ConnectionStats stats;
@@ -162,6 +172,23 @@ struct Connection::Impl {
         for (auto& r : queue) r->ev.set();
     }
 
+    // Ends the open group of shared statements with one Sync: the server then
+    // commits their implicit transaction and flushes its answers once for
+    // the whole group instead of once per statement.
+    void close_group() noexcept {
+        if (!group_open) return;
+        group_open = false;
+        if (!PQpipelineSync(conn)) {
+            set_broken(conn_message());
+            return;
+        }
+        auto m = std::make_shared<Request>();
+        m->internal = true;
+        m->marker = true;
+        m->sql = "(sync)";
+        queue.push_back(std::move(m));
+    }
+
     // Statement name for `key`; true if it must be prepared first.
     std::pair<std::string, bool> statement(const std::string& key) {
         if (auto it = cache.find(key); it != cache.end()) {
@@ -177,6 +204,7 @@ struct Connection::Impl {
         return {name, true};
     }
     void evict_last() {
+        close_group();
         auto [key, name] = lru.back();
         cache.erase(key);
         lru.pop_back();
@@ -207,6 +235,7 @@ struct Connection::Impl {
         if (forget_statement(r.statement)) {
             ++stats.statement_reprepares;
             if (r.stale_deallocate && !broken) {
+                close_group();
                 auto d = std::make_shared<Request>();
                 d->internal = true;
                 d->sql = "DEALLOCATE " + r.statement;
@@ -241,12 +270,19 @@ struct Connection::Impl {
     // the transaction, so the previous value is saved before and restored
     // after the statement (if the statement fails, the transaction is
     // aborted and its rollback reverts the setting anyway).
+    //
+    // `read_only` outside a transaction block and without a deadline: the
+    // statement gets no Sync of its own and joins the open group (see
+    // close_group); anything else closes the group first.
     void send(const std::shared_ptr<Request>& r, const std::string& key, const Params& p,
-              long long timeout_ms) {
+              long long timeout_ms, bool read_only = false) {
         const bool in_transaction = transaction_depth != 0;
         if (broken || !conn) throw Error("08003", "connection is broken or closed", r->sql);
         if (exclusive)
             throw Error("55000", "connection is busy with COPY or a notification wait", r->sql);
+        const bool shared = read_only && !in_transaction && timeout_ms <= 0;
+        if (!shared) close_group();
+        if (broken) throw Error("08006", "connection is broken", r->sql);
         auto [name, prepare] = statement(key);
         r->statement = name;
         r->prepare = prepare;
@@ -279,7 +315,12 @@ struct Connection::Impl {
                                    "current_setting('weir.saved_statement_timeout'), true)",
                                    0, nullptr, nullptr, nullptr, nullptr, 1) != 0;
         }
-        ok = ok && PQpipelineSync(conn) != 0;
+        if (shared) {
+            r->shared = true;
+            group_open = true;
+        } else {
+            ok = ok && PQpipelineSync(conn) != 0;
+        }
         if (!ok) {
             // Nothing of this request may remain queued in libpq in a
             // consistent way: treat the connection as broken.
@@ -296,6 +337,8 @@ struct Connection::Impl {
     }
 
     void flush() noexcept {
+        if (broken) return;
+        close_group();
         if (broken) return;
         unflushed = false;
         int rc = PQflush(conn);
@@ -347,10 +390,15 @@ struct Connection::Impl {
             return;
         }
         if (st == PGRES_PIPELINE_ABORTED) {
-            // An earlier command of this request failed (its error is kept).
+            // An earlier command of this request failed (its error is kept),
+            // or, for a shared statement, an earlier one of its group.
             if (is_prepare) forget_statement(r->statement);
             if (!is_setup && !is_prepare) r->query_seen = true;
             PQclear(res);
+            if (r->shared && r->query_seen) {
+                if (!r->error) r->aborted = true;
+                finish_shared(r);
+            }
             return;
         }
         if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR || st == PGRES_BAD_RESPONSE) {
@@ -379,7 +427,18 @@ struct Connection::Impl {
                 failed_prepares[r->statement] = r->error;
                 forget_statement(r->statement);
             }
+            if (r->shared && !is_prepare) {
+                // A cancel request meant for the statement before it in the
+                // group (whose task was cancelled) can land on this one:
+                // nothing ran, so it is sent again.
+                const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+                if (state && std::string_view(state) == "57014") {
+                    r->error = nullptr;
+                    r->aborted = true;
+                }
+            }
             PQclear(res);
+            if (r->shared && r->query_seen) finish_shared(r);
             return;
         }
         if (is_setup) {
@@ -396,6 +455,17 @@ struct Connection::Impl {
         } else {
             PQclear(res);
         }
+        if (r->shared) finish_shared(r);
+    }
+
+    // A shared statement is complete with its own result (its group's Sync
+    // comes later, as the marker). Outside any transaction block by
+    // construction, so a stale statement may be retried.
+    void finish_shared(const std::shared_ptr<Request>& r) noexcept {
+        r->status_after = PQTRANS_IDLE;
+        r->done = true;
+        queue.pop_front();
+        r->ev.set();
     }
 
     // Drives the connection until `r` completes (or the connection breaks).
@@ -558,20 +628,30 @@ std::string statement_key(const Params& params, const std::string& sql) {
 }  // namespace
 
 Task<Result> Connection::query_params(std::string sql, Params params) {
-    return run_query(std::move(sql), std::move(params), true);
+    return run_query(std::move(sql), std::move(params), true, false);
 }
 
-Task<Result> Connection::run_query(std::string sql, Params params, bool with_deadline) {
+Task<Result> Connection::query_params(ReadOnly, std::string sql, Params params) {
+    return run_query(std::move(sql), std::move(params), true, true);
+}
+
+Task<Result> Connection::run_query(std::string sql, Params params, bool with_deadline,
+                                   bool read_only) {
     if (!impl_) throw Error("08003", "connection is closed", sql);
     auto impl = impl_;
     const std::string key = statement_key(params, sql);
     QueryMetrics* metrics = impl->options.metrics.get();
     const auto started = std::chrono::steady_clock::now();
+    // A shared statement that did not run because a neighbour in its group
+    // failed is sent again; the bound only guards against a server that
+    // keeps cancelling it.
+    int resends = 0;
     for (int attempt = 0;; ++attempt) {
         auto r = std::make_shared<Request>();
         r->sql = sql;
         try {
-            impl->send(r, key, params, with_deadline ? impl->statement_timeout_ms() : 0);
+            impl->send(r, key, params, with_deadline ? impl->statement_timeout_ms() : 0,
+                       read_only && resends < 8);
         } catch (const Error& e) {
             if (metrics) record_error(*metrics, e.sqlstate());
             throw;
@@ -586,6 +666,11 @@ Task<Result> Connection::run_query(std::string sql, Params params, bool with_dea
             co_await shield(impl->cancel_and_drain(r));
             if (metrics) metrics->cancellations.fetch_add(1, std::memory_order_relaxed);
             std::rethrow_exception(cancelled);
+        }
+        if (r->aborted) {
+            ++resends;
+            --attempt;
+            continue;
         }
         if (r->error) {
             if (r->stale && impl->drop_stale(*r) && attempt == 0) continue;

@@ -34,7 +34,7 @@ std::string begin_statement(const TransactionOptions& o) {
 // Not a coroutine: the Params temporary never sits in a co_await expression
 // (g++ 12 would destroy it twice).
 Task<Result> Transaction::control(Connection& conn, std::string sql) {
-    return conn.run_query(std::move(sql), Params(), false);
+    return conn.run_query(std::move(sql), Params(), false, false);
 }
 
 Task<Transaction> Transaction::begin(Connection& conn, TransactionOptions options) {
