@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "email_job.hpp"
+#include "outbox.hpp"
+#include "stock_cache.hpp"
 #include "weir/core/semaphore.hpp"
 #include "weir/core/timeout.hpp"
 #include "weir/core/when_all.hpp"
@@ -96,8 +98,6 @@ struct Services {
     weir::Semaphore recs_slots;  // outbound recommendations calls in flight on this shard
 };
 
-std::string stock_key(std::int32_t id) { return "storefront:stock:" + std::to_string(id); }
-
 // ---- schema ---------------------------------------------------------------------------------
 
 constexpr const char* kSchema[] = {
@@ -113,6 +113,7 @@ constexpr const char* kSchema[] = {
     "CREATE TABLE IF NOT EXISTS order_lines (order_id bigint NOT NULL REFERENCES orders(id), "
     "product_id integer NOT NULL REFERENCES products(id), quantity integer NOT NULL CHECK "
     "(quantity > 0), unit_price numeric(10,2) NOT NULL, PRIMARY KEY (order_id, product_id))",
+    kOutboxSchema,
 };
 
 constexpr const char* kSeed[] = {
@@ -165,11 +166,11 @@ Task<ProductDetails> load_product(Services& svc, std::int32_t id) {
     co_return out;
 }
 
-// The stock level from the Redis cache; on a miss from PostgreSQL, then cached with a TTL.
-// nullopt: no such product.
+// The stock level from the Redis cache; on a miss from PostgreSQL, then cached with a TTL
+// unless an order changed it meanwhile (see stock_cache.hpp). nullopt: no such product.
 Task<std::optional<StockLevel>> stock_level(Services& svc, std::int32_t id) {
-    const std::string key = stock_key(id);
-    const std::optional<std::string> cached = co_await svc.redis->get(key);
+    StockLookup lookup = co_await lookup_stock(*svc.redis, id);
+    const std::optional<std::string>& cached = lookup.cached;
     if (cached) {
         std::int32_t level = 0;
         auto [p, ec] = std::from_chars(cached->data(), cached->data() + cached->size(), level);
@@ -188,10 +189,8 @@ Task<std::optional<StockLevel>> stock_level(Services& svc, std::int32_t id) {
         out.emplace();
         out->level = r[0].get<std::int32_t>(0);
     }
-    weir::redis::SetOptions set;
-    set.ex = std::chrono::duration_cast<std::chrono::milliseconds>(svc.cfg.stock_ttl);
-    const std::string value = std::to_string(out->level);
-    co_await svc.redis->set(key, value, set);
+    const auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(svc.cfg.stock_ttl);
+    co_await fill_stock(*svc.redis, id, out->level, std::move(lookup.generation), ttl);
     co_return out;
 }
 
@@ -274,6 +273,21 @@ Task<Response> get_product(Request& req, weir::http::Context&, Services& svc) {
 
 // ---- POST /orders ---------------------------------------------------------------------------
 
+constexpr int kEmailMaxTries = 5;
+
+std::string email_args(std::int64_t order_id, const std::string& email, const std::string& total) {
+    std::string args;
+    JsonWriter w(args);
+    w.begin_object()
+        .member("order_id", order_id)
+        .member("email", email)
+        .member("total", total)
+        .end_object();
+    return args;
+}
+
+// The order and its confirmation job's outbox row commit together; the job is then enqueued
+// at once, or by the outbox relay if Redis is unavailable (the order stands either way).
 Task<OrderReceipt> post_order(OrderRequest order, weir::http::Context&, Services& svc) {
     // One line per product, in id order (rows are locked in the same order by every order).
     std::map<std::int32_t, std::int64_t> wanted;
@@ -310,30 +324,32 @@ Task<OrderReceipt> post_order(OrderRequest order, weir::http::Context&, Services
             "WHERE order_id = $1) WHERE id = $1 RETURNING total::text",
             receipt.order_id);
         receipt.total = total[0].get<std::string>(0);
+        receipt.confirmation_job = email_job_id(receipt.order_id);
+        std::string job(kEmailJob);
+        std::string args = email_args(receipt.order_id, order.email, receipt.total);
+        co_await outbox_add(tx.connection(), receipt.confirmation_job, std::move(job),
+                            std::move(args), kEmailMaxTries);
         co_return receipt;
     };
     weir::pg::TransactionOptions options;
     OrderReceipt receipt = co_await weir::pg::transaction(*conn, std::move(body), options);
-    conn.release();
 
-    // Committed: the cached stock levels are stale now.
-    weir::redis::Keys keys;
-    for (const auto& entry : wanted) keys.push_back(stock_key(entry.first));
-    co_await svc.redis->del(keys);
-
-    // The job id is derived from the order id: a retry of this step never sends twice.
-    std::string args;
-    JsonWriter w(args);
-    w.begin_object()
-        .member("order_id", receipt.order_id)
-        .member("email", order.email)
-        .member("total", receipt.total)
-        .end_object();
-    weir::jobs::JobOptions job;
-    job.id = email_job_id(receipt.order_id);
-    job.max_tries = 5;
-    co_await svc.queue->enqueue(kEmailJob, args, job);
-    receipt.confirmation_job = job.id;
+    // Committed: the cached stock levels are stale now, and the mail can go. A failure here
+    // (Redis down) leaves the cache to its TTL and the mail to the outbox relay.
+    std::vector<std::int32_t> products;
+    for (const auto& entry : wanted) products.push_back(entry.first);
+    std::string job(kEmailJob);
+    std::string args = email_args(receipt.order_id, order.email, receipt.total);
+    try {
+        co_await invalidate_stock(*svc.redis, std::move(products));
+        co_await outbox_deliver(*conn, *svc.queue, receipt.confirmation_job, std::move(job),
+                                std::move(args), kEmailMaxTries);
+    } catch (const std::exception& e) {  // Cancelled propagates: the outbox row stays
+        std::fprintf(stderr,
+                     "storefront: order %lld committed; confirmation left to the outbox relay: "
+                     "%s\n",
+                     static_cast<long long>(receipt.order_id), e.what());
+    }
     co_return receipt;
 }
 
