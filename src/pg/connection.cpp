@@ -956,8 +956,13 @@ std::size_t Connection::pending() const noexcept { return impl_ ? impl_->queue.s
 bool Connection::check_idle() noexcept {
     if (!impl_ || impl_->broken) return false;
     if (!impl_->queue.empty()) return true;
+    // Nothing arrived since the socket was last known to be empty (no readable
+    // edge from the event loop): no poll(2) needed.
+    if (!impl_->io.read_hint && !impl_->io.hangup) return true;
     pollfd p{impl_->io.fd, POLLIN, 0};
-    if (::poll(&p, 1, 0) > 0) {
+    const int ready = ::poll(&p, 1, 0);
+    if (ready == 0) impl_->io.read_hint = false;
+    if (ready > 0) {
         if (!PQconsumeInput(impl_->conn) || PQstatus(impl_->conn) == CONNECTION_BAD) {
             impl_->set_broken(impl_->conn_message());
             return false;
