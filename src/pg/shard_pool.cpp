@@ -141,21 +141,24 @@ Task<PooledConnection> ShardPool::acquire() {
     if (!state || state->closed) throw std::logic_error("pg::ShardPool is closed");
     const auto started = SteadyClock::now();
     const auto deadline = started + state->options.acquire_timeout;
-    SemaphorePermit permit;
-    ++state->stats.waiters;
-    try {
-        permit = co_await state->slots.acquire_for(state->options.acquire_timeout);
-    } catch (const TimeoutError&) {
+    // A free slot is taken at once; only a wait needs the timer of acquire_for.
+    SemaphorePermit permit = state->slots.try_acquire();
+    if (!permit) {
+        ++state->stats.waiters;
+        try {
+            permit = co_await state->slots.acquire_for(state->options.acquire_timeout);
+        } catch (const TimeoutError&) {
+            --state->stats.waiters;
+            ++state->stats.timeouts;
+            throw PoolTimeout("pg::ShardPool: no connection free within " +
+                              std::to_string(state->options.acquire_timeout.count()) + " ms (" +
+                              std::to_string(state->options.max_size) + " in use)");
+        } catch (...) {
+            --state->stats.waiters;
+            throw;
+        }
         --state->stats.waiters;
-        ++state->stats.timeouts;
-        throw PoolTimeout("pg::ShardPool: no connection free within " +
-                          std::to_string(state->options.acquire_timeout.count()) + " ms (" +
-                          std::to_string(state->options.max_size) + " in use)");
-    } catch (...) {
-        --state->stats.waiters;
-        throw;
     }
-    --state->stats.waiters;
     if (state->closed) throw std::logic_error("pg::ShardPool is closed");
     auto hand_out = [&](Connection c, SteadyClock::time_point created) {
         ++state->stats.in_use;
