@@ -39,7 +39,9 @@ struct PoolGroup;
 
 class Pool : public AsyncResource {
 public:
-    // Configures the pool and opens nothing (see open_shard()); not an open resource until then.
+    // Configures the pool and opens nothing: each shard's part is opened by open_shard() and
+    // closed by close_shard(). Such a Pool is never an open AsyncResource itself (is_open() is
+    // false); the shards' ShardPools are, each reported if never closed.
     explicit Pool(PoolOptions options);
     Pool(Pool&&) noexcept = default;
     ~Pool();
