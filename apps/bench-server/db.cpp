@@ -12,15 +12,21 @@ namespace {
 constexpr const char* kItemQuery = "SELECT name, price FROM items WHERE id = $1";
 }
 
-weir::Task<void> Db::open(std::string url, std::size_t connections) {
+weir::pg::PoolOptions Db::pool_options(std::string url, std::size_t connections) {
     if (connections == 0) connections = 1;
     weir::pg::PoolOptions options;
     options.url = std::move(url);
     options.min_size = connections;
     options.max_size = connections;
-    pool_.emplace(co_await weir::pg::Pool::open(std::move(options)));
+    return options;
+}
+
+weir::Task<void> Db::open(std::shared_ptr<weir::pg::Pool> pool) {
+    co_await pool->open_shard();
+    pool_ = std::move(pool);
     std::exception_ptr error;
     try {
+        const std::size_t connections = pool_->local().stats().size;  // min_size == max_size
         for (std::size_t i = 0; i < connections; ++i) conns_.push_back(co_await pool_->acquire());
     } catch (...) {
         error = std::current_exception();
@@ -66,7 +72,8 @@ weir::Task<Item> Db::item(int id) {
 
 weir::Task<void> Db::close() {
     conns_.clear();
-    if (pool_ && pool_->is_open()) co_await pool_->close();
+    if (pool_) co_await pool_->close_shard();
+    pool_.reset();
 }
 
 }  // namespace bench

@@ -1,7 +1,8 @@
 // Db: the benchmark's PostgreSQL access, one per shard (a resource of the App).
 //
-// It opens a weir::pg::Pool in the startup hook and keeps `connections` of its
-// connections checked out for the shard's lifetime. Every /db query goes to
+// In the startup hook it opens the shard's part of the process's weir::pg::Pool
+// and keeps `connections` of its connections checked out for the shard's
+// lifetime. Every /db query goes to
 // the one with the fewest requests in flight, so concurrent requests pipeline
 // their queries on a few connections (one round trip carries many) instead of
 // each waiting for a connection of its own. A connection that breaks goes
@@ -9,7 +10,7 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,11 @@ public:
     Db(const Db&) = delete;
     Db& operator=(const Db&) = delete;
 
-    // Opens the pool and checks out the connections (errors propagate, nothing stays open).
-    weir::Task<void> open(std::string url, std::size_t connections);
+    // The pool options for `connections` connections per shard.
+    static weir::pg::PoolOptions pool_options(std::string url, std::size_t connections);
+    // Opens this shard's part of `pool` (made with pool_options) and checks out its
+    // connections (errors propagate, nothing stays open on this shard).
+    weir::Task<void> open(std::shared_ptr<weir::pg::Pool> pool);
 
     // The row of `items` with this id; throws weir::http::HttpError(404) if none.
     weir::Task<Item> item(int id);
@@ -41,7 +45,7 @@ public:
 private:
     weir::Task<weir::pg::Connection*> pick();
 
-    std::optional<weir::pg::Pool> pool_;
+    std::shared_ptr<weir::pg::Pool> pool_;
     std::vector<weir::pg::PooledConnection> conns_;
     weir::Mutex replacing_;
 };

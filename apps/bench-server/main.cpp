@@ -22,12 +22,13 @@
 //                --cpu-concurrency at once per shard
 //   GET /mixed   one /db query and GET /api/a concurrently, then the kernel with n = 200
 //
-// Each shard opens its own pg pool and upstream client in the startup hook.
+// Each shard opens its part of the pg pool and its upstream client in the startup hook.
 // Prints "listening on HOST:PORT" once ready; SIGINT/SIGTERM drain and stop it.
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -267,8 +268,11 @@ int main(int argc, char** argv) {
     weir::http::AppOptions app_options;
     app_options.openapi_path.clear();
     weir::http::App app(std::move(app_options));
-    app.on_startup([cfg](weir::http::Resources& res) -> Task<void> {
-        co_await res.emplace<bench::Db>().open(cfg.pg_url, cfg.pg_connections);
+    // One pg::Pool: each shard's startup hook opens its own part (pg_connections per shard).
+    auto pool =
+        std::make_shared<weir::pg::Pool>(bench::Db::pool_options(cfg.pg_url, cfg.pg_connections));
+    app.on_startup([cfg, pool](weir::http::Resources& res) -> Task<void> {
+        co_await res.emplace<bench::Db>().open(pool);
         res.emplace<bench::Upstream>(cfg.upstream_url);
         if (cfg.cpu_concurrency.value_or(0) > 0) res.emplace<CpuGate>(*cfg.cpu_concurrency);
     });

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -91,7 +92,7 @@ void validate(const OrderRequest& order, weir::http::Validator& v) {
 struct Services {
     explicit Services(Config c) : cfg(std::move(c)), recs_slots(cfg.recommendations_concurrency) {}
     Config cfg;
-    std::optional<weir::pg::Pool> pg;
+    std::shared_ptr<weir::pg::Pool> pg;  // shared by every shard; this shard's part is open
     std::optional<weir::redis::Pool> redis;
     std::optional<weir::jobs::Queue> queue;
     std::optional<weir::http::Client> recs;
@@ -369,14 +370,18 @@ weir::http::App make_app(const Config& cfg) {
     options.info.title = "storefront";
     options.info.description = "weir's reference service";
     weir::http::App app(std::move(options));
-    app.on_startup([cfg](weir::http::Resources& res) -> Task<void> {
+    // One pg::Pool for the process: every shard's startup hook opens its own part (min 1, max 8
+    // connections per shard) and its shutdown hook closes it.
+    weir::pg::PoolOptions pg;
+    pg.url = cfg.pg_url;
+    pg.min_size = 1;
+    pg.max_size = 8;
+    auto db = std::make_shared<weir::pg::Pool>(std::move(pg));
+    app.on_startup([cfg, db](weir::http::Resources& res) -> Task<void> {
         Services& svc = res.emplace<Services>(cfg);
-        weir::pg::PoolOptions pg;
-        pg.url = cfg.pg_url;
-        pg.min_size = 1;
-        pg.max_size = 8;
-        svc.pg.emplace(co_await weir::pg::Pool::open(std::move(pg)));
-        co_await migrate(*svc.pg);
+        co_await db->open_shard();
+        svc.pg = db;
+        co_await migrate(*db);
         weir::redis::PoolOptions redis;
         redis.url = cfg.redis_url;
         redis.min_size = 0;
@@ -391,7 +396,7 @@ weir::http::App make_app(const Config& cfg) {
         if (!svc) co_return;
         if (svc->recs) co_await svc->recs->close();
         if (svc->redis) co_await svc->redis->close();
-        if (svc->pg && svc->pg->is_open()) co_await svc->pg->close();
+        if (svc->pg) co_await svc->pg->close_shard();
     });
 
     weir::http::RouteOptions product;

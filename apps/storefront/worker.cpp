@@ -17,7 +17,7 @@
 #include "outbox.hpp"
 #include "weir/core.hpp"
 #include "weir/jobs/worker.hpp"
-#include "weir/pg/pool.hpp"
+#include "weir/pg/shard_pool.hpp"
 #include "weir/redis/pool.hpp"
 
 namespace storefront {
@@ -38,10 +38,10 @@ constexpr auto kRelayPeriod = std::chrono::seconds(5);
 constexpr auto kRelayMinAge = std::chrono::seconds(10);
 
 struct Relay {
-    weir::pg::Pool pg;
+    weir::pg::ShardPool pg;  // this shard's alone: each shard's worker has its own relay
     weir::redis::Pool redis;
     weir::jobs::Queue queue;
-    Relay(weir::pg::Pool p, weir::redis::Pool r, const weir::jobs::WorkerOptions& o)
+    Relay(weir::pg::ShardPool p, weir::redis::Pool r, const weir::jobs::WorkerOptions& o)
         : pg(std::move(p)), redis(std::move(r)), queue(redis, queue_options(o)) {}
     static weir::jobs::QueueOptions queue_options(const weir::jobs::WorkerOptions& o) {
         weir::jobs::QueueOptions q;
@@ -64,7 +64,7 @@ weir::Task<void> work(weir::jobs::WorkerOptions options, std::string pg_url) {
         po.url = pg_url;
         po.min_size = 0;
         po.max_size = 1;
-        auto pg = co_await weir::pg::Pool::open(std::move(po));
+        auto pg = co_await weir::pg::ShardPool::open(std::move(po));
         weir::redis::PoolOptions ro;
         ro.url = options.url;
         ro.min_size = 0;

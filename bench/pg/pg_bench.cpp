@@ -3,17 +3,20 @@
 // uniform in [1, 10000]), for bench/pg/run.
 //
 //     pg_bench --url URL --mode pool|pipeline --concurrency N --seconds S [--warmup S]
-//              [--read-only]
+//              [--shards K] [--read-only]
 //
-// pool:     N tasks over a pg::Pool of N connections (like pgbench -c N).
+// pool:     N tasks over a pg::Pool of N connections (like pgbench -c N); with
+//           --shards K (default 1) the tasks are spread over K shards and each
+//           shard's pool holds its share of the N connections (like pgbench -j K).
 // pipeline: N tasks sharing ONE connection (requests pipelined; N = 1 is
-//           the sequential single-connection case).
+//           the sequential single-connection case), one shard.
 // --read-only: the queries go through Connection::query(read_only, ...), so
 //           concurrent ones on a connection share one Sync.
-// One shard. Prints one line: mode, concurrency, queries, seconds, q/s and
-// the process's CPU-seconds (user+sys) during the measured window.
+// Prints one line: mode, concurrency, queries, seconds, q/s and the process's
+// CPU-seconds (user+sys, all threads) during the measured window.
 #include <sys/resource.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -22,9 +25,11 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "weir/core/runtime.hpp"
 #include "weir/core/sleep.hpp"
+#include "weir/core/submit.hpp"
 #include "weir/core/task_group.hpp"
 #include "weir/pg/connection.hpp"
 #include "weir/pg/pool.hpp"
@@ -37,6 +42,7 @@ struct Args {
     int concurrency = 1;
     double seconds = 5;
     double warmup = 1;
+    int shards = 1;
     bool read_only = false;
 };
 
@@ -47,16 +53,22 @@ double cpu_seconds() {
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// Flags set by the driver on shard 0, read by every shard.
 struct Shared {
-    bool measuring = false;
-    bool stop = false;
-    bool read_only = false;  // --read-only: queries share Syncs (Connection::query(read_only, ...))
+    std::atomic<bool> measuring{false};
+    std::atomic<bool> stop{false};
+    bool read_only = false;  // --read-only, set before any worker starts
+};
+
+// Per shard (own cache line): written by that shard only.
+struct alignas(64) Counts {
     std::uint64_t queries = 0;
     std::uint64_t bad = 0;
 };
 
 // One query, checked against the expected row.
-weir::Task<void> one_query(weir::pg::Connection& conn, std::int32_t id, Shared& s) {
+weir::Task<void> one_query(weir::pg::Connection& conn, std::int32_t id, const Shared& s,
+                           Counts& c) {
     static constexpr const char* kSql = "SELECT name, price FROM items WHERE id = $1";
     weir::pg::Result r;
     if (s.read_only) {
@@ -64,24 +76,37 @@ weir::Task<void> one_query(weir::pg::Connection& conn, std::int32_t id, Shared& 
     } else {
         r = co_await conn.query(kSql, id);
     }
-    if (r.rows() != 1 || r[0].get<std::string>(0) != "item-" + std::to_string(id)) ++s.bad;
+    if (r.rows() != 1 || r[0].get<std::string>(0) != "item-" + std::to_string(id)) ++c.bad;
     (void)r[0].get<std::string>(1);
-    if (s.measuring) ++s.queries;
+    if (s.measuring.load(std::memory_order_relaxed)) ++c.queries;
 }
 
-weir::Task<void> worker_conn(weir::pg::Connection& conn, Shared& s, unsigned seed) {
+weir::Task<void> worker_conn(weir::pg::Connection& conn, const Shared& s, Counts& c,
+                             unsigned seed) {
     std::minstd_rand rng(seed);
     std::uniform_int_distribution<std::int32_t> ids(1, 10000);
-    while (!s.stop) co_await one_query(conn, ids(rng), s);
+    while (!s.stop.load(std::memory_order_relaxed)) co_await one_query(conn, ids(rng), s, c);
 }
 
-weir::Task<void> worker_pool(weir::pg::Pool& pool, Shared& s, unsigned seed) {
+weir::Task<void> worker_pool(weir::pg::Pool& pool, const Shared& s, Counts& c, unsigned seed) {
     std::minstd_rand rng(seed);
     std::uniform_int_distribution<std::int32_t> ids(1, 10000);
-    while (!s.stop) {
-        auto conn = co_await pool.acquire();
-        co_await one_query(*conn, ids(rng), s);
+    while (!s.stop.load(std::memory_order_relaxed)) {
+        auto conn = co_await pool.acquire();  // this shard's pool
+        co_await one_query(*conn, ids(rng), s, c);
     }
+}
+
+// This shard's share of the pool workers (tasks i with i % shards == shard).
+weir::Task<void> shard_workers(weir::pg::Pool& pool, const Shared& s, std::vector<Counts>& counts,
+                               int concurrency) {
+    const unsigned shard = weir::this_shard();
+    const int shards = static_cast<int>(counts.size());
+    co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
+        for (int i = static_cast<int>(shard); i < concurrency; i += shards)
+            g.spawn(worker_pool(pool, s, counts[shard], static_cast<unsigned>(i + 1)));
+        co_return;
+    });
 }
 
 weir::Task<void> drive(Shared& s, const Args& a, double& measured, double& cpu) {
@@ -100,26 +125,29 @@ weir::Task<void> drive(Shared& s, const Args& a, double& measured, double& cpu) 
 weir::Task<int> run(Args a) {
     Shared s;
     s.read_only = a.read_only;
+    std::vector<Counts> counts(static_cast<std::size_t>(a.shards));
     double measured = 0;
     double cpu = 0;
     if (a.mode == "pipeline") {
         auto conn = co_await weir::pg::Connection::connect(a.url);
         co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
             for (int i = 0; i < a.concurrency; ++i)
-                g.spawn(worker_conn(conn, s, static_cast<unsigned>(i + 1)));
+                g.spawn(worker_conn(conn, s, counts[0], static_cast<unsigned>(i + 1)));
             g.spawn(drive(s, a, measured, cpu));
             co_return;
         });
     } else if (a.mode == "pool") {
+        // Each shard's pool holds its share of the connections (one per task).
+        const auto per_shard = static_cast<std::size_t>((a.concurrency + a.shards - 1) / a.shards);
         weir::pg::PoolOptions o;
         o.url = a.url;
-        o.min_size = static_cast<std::size_t>(a.concurrency);
-        o.max_size = static_cast<std::size_t>(a.concurrency);
+        o.min_size = per_shard;
+        o.max_size = per_shard;
         co_await weir::with_resource(
             co_await weir::pg::Pool::open(o), [&](weir::pg::Pool& pool) -> weir::Task<void> {
+                auto workers = [&] { return shard_workers(pool, s, counts, a.concurrency); };
                 co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
-                    for (int i = 0; i < a.concurrency; ++i)
-                        g.spawn(worker_pool(pool, s, static_cast<unsigned>(i + 1)));
+                    g.spawn(weir::on_all_shards(workers));
                     g.spawn(drive(s, a, measured, cpu));
                     co_return;
                 });
@@ -127,12 +155,18 @@ weir::Task<int> run(Args a) {
     } else {
         throw std::invalid_argument("--mode must be pool or pipeline");
     }
+    std::uint64_t queries = 0;
+    std::uint64_t bad = 0;
+    for (const Counts& c : counts) {
+        queries += c.queries;
+        bad += c.bad;
+    }
     std::printf(
         "mode=%s concurrency=%d queries=%llu seconds=%.3f qps=%.1f cpu_seconds=%.3f bad=%llu\n",
-        a.mode.c_str(), a.concurrency, static_cast<unsigned long long>(s.queries), measured,
-        measured > 0 ? static_cast<double>(s.queries) / measured : 0.0, cpu,
-        static_cast<unsigned long long>(s.bad));
-    co_return s.bad == 0 ? 0 : 1;
+        a.mode.c_str(), a.concurrency, static_cast<unsigned long long>(queries), measured,
+        measured > 0 ? static_cast<double>(queries) / measured : 0.0, cpu,
+        static_cast<unsigned long long>(bad));
+    co_return bad == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -155,6 +189,8 @@ int main(int argc, char** argv) {
             a.seconds = std::stod(value());
         } else if (k == "--warmup") {
             a.warmup = std::stod(value());
+        } else if (k == "--shards") {
+            a.shards = std::stoi(value());
         } else if (k == "--read-only") {
             a.read_only = true;
         } else {
@@ -162,14 +198,14 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (a.url.empty() || a.concurrency < 1) {
+    if (a.url.empty() || a.concurrency < 1 || a.shards < 1 || (a.mode != "pool" && a.shards != 1)) {
         std::fprintf(stderr,
                      "usage: pg_bench --url URL [--mode pool|pipeline] [--concurrency N] "
-                     "[--seconds S] [--warmup S] [--read-only]\n");
+                     "[--seconds S] [--warmup S] [--shards K (pool mode)] [--read-only]\n");
         return 2;
     }
     weir::RuntimeOptions ro;
-    ro.shards = 1;
+    ro.shards = static_cast<unsigned>(a.shards);
     ro.handle_signals = false;
     weir::Runtime rt(ro);
     try {

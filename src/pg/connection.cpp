@@ -35,16 +35,24 @@ Error error_from(const PGresult* r, const std::string& query) {
 }
 
 // Waits until the fd is readable and/or writable (or cancellation).
+//
+// The registration is edge-triggered, so the current state is checked first
+// (a poll(2) call), unless `trust_hint` and the handle's read_hint say that
+// no data can be waiting: read_hint is cleared when the socket was seen empty
+// (here) or when no response is outstanding (see Impl::step), and set again
+// by the event loop on the next readable edge.
 class ReadyWait final : public weir::detail::CancellableWait, public weir::detail::IoOp {
 public:
-    ReadyWait(weir::detail::IoHandle* io, bool read, bool write) noexcept
-        : io_(io), read_(read), write_(write) {}
+    ReadyWait(weir::detail::IoHandle* io, bool read, bool write, bool trust_hint = false) noexcept
+        : io_(io), read_(read), write_(write), trust_hint_(trust_hint) {}
     bool await_ready() {
         if (cancel_requested()) return true;
         if (io_->fd < 0) return true;
-        // Edge-triggered registration: check the current state first.
+        if (read_ && !write_ && trust_hint_ && !io_->read_hint) return false;
         pollfd p{io_->fd, static_cast<short>((read_ ? POLLIN : 0) | (write_ ? POLLOUT : 0)), 0};
-        return ::poll(&p, 1, 0) > 0;
+        const int n = ::poll(&p, 1, 0);
+        if (n == 0 && read_) io_->read_hint = false;  // empty now: new data brings an edge
+        return n > 0;
     }
     void await_suspend(std::coroutine_handle<> h) noexcept {
         if (read_) io_->reader = this;
@@ -65,6 +73,7 @@ private:
     weir::detail::IoHandle* io_;
     bool read_;
     bool write_;
+    bool trust_hint_;
 };
 
 struct Request {
@@ -78,6 +87,7 @@ struct Request {
     bool query_seen = false;
     bool done = false;
     bool internal = false;  // DEALLOCATE of an evicted statement: nobody waits
+    bool waiting = false;   // its task waits on `ev` while another task drives
     // A read_only statement without a Sync of its own: it shares the sync
     // point (and implicit transaction) of the group it was flushed with.
     bool shared = false;
@@ -106,11 +116,12 @@ struct Connection::Impl {
     bool driving = false;
     bool exclusive = false;      // COPY or a notification wait owns the connection
     bool flush_pending = false;  // PQflush left data behind: wait for writability
-    // Requests queued in libpq but not yet flushed: a driver parked on this
-    // connection flushes them when it next wakes (results of the request it
-    // waits for are bound to arrive), so requests sent meanwhile go out in
-    // one write. Results come back in order, so this costs no latency.
+    // Requests queued in libpq but not yet flushed. send() never writes: the
+    // sender becomes the driver and flushes at once, or, if a driver is
+    // parked, wakes it; it runs after the tasks already scheduled, so every
+    // request they send in the same turn of the loop goes out in one write.
     bool unflushed = false;
+    std::string key_scratch;  // statement-cache key of the request being sent
     // Shared statements were sent since the last Sync: one Sync (a marker in
     // the queue) closes the group before anything else is sent or flushed.
     bool group_open = false;
@@ -168,8 +179,15 @@ struct Connection::Impl {
         fail_all(Error("08006", why));
         unregister_fd();  // libpq still owns the socket until PQfinish
     }
-    void wake_all() noexcept {
-        for (auto& r : queue) r->ev.set();
+    // The driver is done: the oldest request whose task waits takes over
+    // (one wake-up, not one per task in the pipeline).
+    void hand_off() noexcept {
+        for (auto& r : queue) {
+            if (r->waiting) {
+                r->ev.set();
+                return;
+            }
+        }
     }
 
     // Ends the open group of shared statements with one Sync: the server then
@@ -274,8 +292,8 @@ struct Connection::Impl {
     // `read_only` outside a transaction block and without a deadline: the
     // statement gets no Sync of its own and joins the open group (see
     // close_group); anything else closes the group first.
-    void send(const std::shared_ptr<Request>& r, const std::string& key, const Params& p,
-              long long timeout_ms, bool read_only = false) {
+    void send(const std::shared_ptr<Request>& r, const Params& p, long long timeout_ms,
+              bool read_only = false) {
         const bool in_transaction = transaction_depth != 0;
         if (broken || !conn) throw Error("08003", "connection is broken or closed", r->sql);
         if (exclusive)
@@ -283,11 +301,39 @@ struct Connection::Impl {
         const bool shared = read_only && !in_transaction && timeout_ms <= 0;
         if (!shared) close_group();
         if (broken) throw Error("08006", "connection is broken", r->sql);
-        auto [name, prepare] = statement(key);
-        r->statement = name;
+        key_scratch.clear();  // the statement-cache key: parameter types and text
+        p.append_type_signature(key_scratch);
+        key_scratch += '|';
+        key_scratch += r->sql;
+        auto [name, prepare] = statement(key_scratch);
+        r->statement = std::move(name);
         r->prepare = prepare;
-        const int n = static_cast<int>(p.size());
-        auto values = p.value_pointers();
+        // libpq's parallel parameter arrays, on the stack for up to kStack parameters.
+        constexpr std::size_t kStack = 16;
+        const std::size_t count = p.size();
+        const char* values_stack[kStack];
+        int lengths_stack[kStack];
+        int formats_stack[kStack];
+        std::uint32_t types_stack[kStack];
+        std::vector<const char*> values_heap;
+        std::vector<int> lengths_heap, formats_heap;
+        std::vector<std::uint32_t> types_heap;
+        const char** values = values_stack;
+        int* lengths = lengths_stack;
+        int* formats = formats_stack;
+        std::uint32_t* types = types_stack;
+        if (count > kStack) {
+            values_heap.resize(count);
+            lengths_heap.resize(count);
+            formats_heap.resize(count);
+            types_heap.resize(count);
+            values = values_heap.data();
+            lengths = lengths_heap.data();
+            formats = formats_heap.data();
+            types = types_heap.data();
+        }
+        p.fill(values, lengths, formats, types);
+        const int n = static_cast<int>(count);
         bool ok = true;
         if (timeout_ms > 0) {
             r->setup = true;
@@ -301,13 +347,13 @@ struct Connection::Impl {
             ok = PQsendQueryParams(conn, setup_sql, 1, nullptr, setup_values, nullptr, nullptr,
                                    1) != 0;
         }
+        static_assert(sizeof(Oid) == sizeof(std::uint32_t));
         if (ok && prepare) {
-            const auto& types = p.types();
-            ok = PQsendPrepare(conn, name.c_str(), r->sql.c_str(), n,
-                               reinterpret_cast<const Oid*>(types.data())) != 0;
+            ok = PQsendPrepare(conn, r->statement.c_str(), r->sql.c_str(), n,
+                               reinterpret_cast<const Oid*>(types)) != 0;
         }
-        ok = ok && PQsendQueryPrepared(conn, name.c_str(), n, values.data(), p.lengths().data(),
-                                       p.formats().data(), 1) != 0;
+        ok = ok &&
+             PQsendQueryPrepared(conn, r->statement.c_str(), n, values, lengths, formats, 1) != 0;
         if (ok && r->setup && in_transaction) {
             r->teardown = true;
             ok = PQsendQueryParams(conn,
@@ -329,11 +375,9 @@ struct Connection::Impl {
             throw Error("08006", why, r->sql);
         }
         queue.push_back(r);
-        if (driving) {
-            unflushed = true;
-        } else {
-            flush();
-        }
+        unflushed = true;
+        // A parked driver flushes it when it runs (after the tasks scheduled now).
+        if (driving && io.reader) io.reader->on_ready();
     }
 
     void flush() noexcept {
@@ -351,7 +395,8 @@ struct Connection::Impl {
         if (broken) return;
         if (flush_pending || unflushed) flush();
         if (broken) return;
-        if (!PQconsumeInput(conn)) {
+        // No read when the socket is known to hold nothing (read_hint clear, see ReadyWait).
+        if (io.read_hint && !PQconsumeInput(conn)) {
             set_broken(conn_message());
             return;
         }
@@ -367,6 +412,10 @@ struct Connection::Impl {
             handle(queue.front(), res);
         }
         if (!broken && PQstatus(conn) == CONNECTION_BAD) set_broken(conn_message());
+        // Every response read in full: until the next request's response brings
+        // a new edge, there is nothing to read (at most unsolicited messages, which
+        // the next read picks up; waits outside step() always poll).
+        if (queue.empty()) io.read_hint = false;
     }
 
     void handle(std::shared_ptr<Request> r, PGresult* res) noexcept {  // a copy: may be popped
@@ -473,7 +522,7 @@ struct Connection::Impl {
         for (;;) {
             step();
             if (r->done) co_return;
-            ReadyWait w(&io, true, flush_pending);
+            ReadyWait w(&io, true, flush_pending, true);
             co_await w;
         }
     }
@@ -486,14 +535,22 @@ struct Connection::Impl {
                     co_await drive(r);
                 } catch (...) {
                     driving = false;
-                    wake_all();
+                    hand_off();
                     throw;
                 }
                 driving = false;
-                wake_all();
+                hand_off();
             } else {
+                // Woken when `r` completes or when this task is to drive.
                 r->ev.clear();
-                co_await r->ev.wait();
+                r->waiting = true;
+                try {
+                    co_await r->ev.wait();
+                } catch (...) {
+                    r->waiting = false;
+                    throw;
+                }
+                r->waiting = false;
             }
         }
     }
@@ -618,13 +675,6 @@ void record_latency(QueryMetrics& m, std::chrono::steady_clock::time_point start
     m.latency_us.record(static_cast<std::uint64_t>(us < 0 ? 0 : us));
 }
 
-std::string statement_key(const Params& params, const std::string& sql) {
-    std::string key = params.type_signature();
-    key += '|';
-    key += sql;
-    return key;
-}
-
 }  // namespace
 
 Task<Result> Connection::query_params(std::string sql, Params params) {
@@ -639,7 +689,6 @@ Task<Result> Connection::run_query(std::string sql, Params params, bool with_dea
                                    bool read_only) {
     if (!impl_) throw Error("08003", "connection is closed", sql);
     auto impl = impl_;
-    const std::string key = statement_key(params, sql);
     QueryMetrics* metrics = impl->options.metrics.get();
     const auto started = std::chrono::steady_clock::now();
     // A shared statement that did not run because a neighbour in its group
@@ -648,9 +697,9 @@ Task<Result> Connection::run_query(std::string sql, Params params, bool with_dea
     int resends = 0;
     for (int attempt = 0;; ++attempt) {
         auto r = std::make_shared<Request>();
-        r->sql = sql;
+        r->sql = std::move(sql);  // a retry takes it back below
         try {
-            impl->send(r, key, params, with_deadline ? impl->statement_timeout_ms() : 0,
+            impl->send(r, params, with_deadline ? impl->statement_timeout_ms() : 0,
                        read_only && resends < 8);
         } catch (const Error& e) {
             if (metrics) record_error(*metrics, e.sqlstate());
@@ -670,10 +719,14 @@ Task<Result> Connection::run_query(std::string sql, Params params, bool with_dea
         if (r->aborted) {
             ++resends;
             --attempt;
+            sql = std::move(r->sql);
             continue;
         }
         if (r->error) {
-            if (r->stale && impl->drop_stale(*r) && attempt == 0) continue;
+            if (r->stale && impl->drop_stale(*r) && attempt == 0) {
+                sql = std::move(r->sql);
+                continue;
+            }
             if (metrics) {
                 std::string state;
                 try {
@@ -702,7 +755,7 @@ Task<std::vector<BatchResult>> Connection::run_batch(Batch batch) {
     for (auto& [sql, params] : batch.items_) {
         auto r = std::make_shared<Request>();
         r->sql = sql;
-        impl->send(r, statement_key(params, sql), params, timeout_ms);
+        impl->send(r, params, timeout_ms);
         requests.push_back(std::move(r));
     }
     std::exception_ptr cancelled;
@@ -990,8 +1043,13 @@ std::size_t Connection::pending() const noexcept { return impl_ ? impl_->queue.s
 bool Connection::check_idle() noexcept {
     if (!impl_ || impl_->broken) return false;
     if (!impl_->queue.empty()) return true;
+    // Nothing arrived since the socket was last known to be empty (no readable
+    // edge from the event loop): no poll(2) needed.
+    if (!impl_->io.read_hint && !impl_->io.hangup) return true;
     pollfd p{impl_->io.fd, POLLIN, 0};
-    if (::poll(&p, 1, 0) > 0) {
+    const int ready = ::poll(&p, 1, 0);
+    if (ready == 0) impl_->io.read_hint = false;
+    if (ready > 0) {
         if (!PQconsumeInput(impl_->conn) || PQstatus(impl_->conn) == CONNECTION_BAD) {
             impl_->set_broken(impl_->conn_message());
             return false;

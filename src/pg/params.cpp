@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cstring>
 #include <stdexcept>
 
@@ -24,20 +25,27 @@ std::string big_endian(T v) {
 
 }  // namespace
 
+Params::Slot& Params::next_slot() {
+    if (size_ < kInline) return inline_[size_++];
+    more_.emplace_back();
+    ++size_;
+    return more_.back();
+}
+
 void Params::push(std::uint32_t oid, std::string bytes, int format) {
-    types_.push_back(oid);
-    lengths_.push_back(static_cast<int>(bytes.size()));
-    values_.push_back(std::move(bytes));
-    nulls_.push_back(false);
-    formats_.push_back(format);
+    Slot& s = next_slot();
+    s.oid = oid;
+    s.format = format;
+    s.null = false;
+    s.bytes = std::move(bytes);
 }
 
 void Params::add_null() {
-    types_.push_back(0);
-    lengths_.push_back(0);
-    values_.emplace_back();
-    nulls_.push_back(true);
-    formats_.push_back(0);
+    Slot& s = next_slot();
+    s.oid = 0;
+    s.format = 0;
+    s.null = true;
+    s.bytes.clear();
 }
 
 void Params::add(bool v) { push(oid::boolean, std::string(1, v ? '\1' : '\0'), 1); }
@@ -71,9 +79,10 @@ void Params::add_array(const Params& e, std::uint32_t element_oid) {
     if (array_oid == 0)
         throw std::invalid_argument("pg::Params: no array type for element oid " +
                                     std::to_string(element_oid));
-    const bool has_null = std::find(e.nulls_.begin(), e.nulls_.end(), true) != e.nulls_.end();
+    bool has_null = false;
+    for (std::size_t i = 0; i < e.size_; ++i) has_null = has_null || e.slot(i).null;
     std::string s;
-    const auto n = static_cast<std::int32_t>(e.values_.size());
+    const auto n = static_cast<std::int32_t>(e.size_);
     s += big_endian<std::int32_t>(n == 0 ? 0 : 1);
     s += big_endian<std::int32_t>(has_null ? 1 : 0);
     s += big_endian(static_cast<std::int32_t>(element_oid));
@@ -81,31 +90,35 @@ void Params::add_array(const Params& e, std::uint32_t element_oid) {
         s += big_endian(n);
         s += big_endian<std::int32_t>(1);  // lower bound
     }
-    for (std::size_t i = 0; i < e.values_.size(); ++i) {
-        if (e.nulls_[i]) {
+    for (std::size_t i = 0; i < e.size_; ++i) {
+        const Slot& el = e.slot(i);
+        if (el.null) {
             s += big_endian<std::int32_t>(-1);
         } else {
-            s += big_endian(static_cast<std::int32_t>(e.values_[i].size()));
-            s += e.values_[i];
+            s += big_endian(static_cast<std::int32_t>(el.bytes.size()));
+            s += el.bytes;
         }
     }
     push(array_oid, std::move(s), 1);
 }
 
-std::string Params::type_signature() const {
-    std::string s;
-    for (auto t : types_) {
-        s += std::to_string(t);
-        s += ',';
+void Params::append_type_signature(std::string& key) const {
+    char buf[16];
+    for (std::size_t i = 0; i < size_; ++i) {
+        key.append(buf, std::to_chars(buf, buf + sizeof buf, slot(i).oid).ptr);
+        key += ',';
     }
-    return s;
 }
 
-std::vector<const char*> Params::value_pointers() const {
-    std::vector<const char*> v(values_.size());
-    for (std::size_t i = 0; i < values_.size(); ++i)
-        v[i] = nulls_[i] ? nullptr : values_[i].c_str();
-    return v;
+void Params::fill(const char** values, int* lengths, int* formats,
+                  std::uint32_t* types) const noexcept {
+    for (std::size_t i = 0; i < size_; ++i) {
+        const Slot& s = slot(i);
+        values[i] = s.null ? nullptr : s.bytes.c_str();
+        lengths[i] = static_cast<int>(s.bytes.size());
+        formats[i] = s.format;
+        types[i] = s.oid;
+    }
 }
 
 }  // namespace weir::pg

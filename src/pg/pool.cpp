@@ -1,235 +1,151 @@
 #include "weir/pg/pool.hpp"
 
-#include <algorithm>
 #include <exception>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <utility>
-#include <vector>
 
-#include "weir/core/errors.hpp"
-#include "weir/core/sleep.hpp"
-#include "weir/core/timeout.hpp"
+#include "weir/core/runtime.hpp"
+#include "weir/core/submit.hpp"
 
 namespace weir::pg {
 
-using SteadyClock = std::chrono::steady_clock;
-
 namespace detail {
 
-struct IdleConnection {
-    Connection conn;
-    SteadyClock::time_point created;
-    SteadyClock::time_point idle_since;
-};
-
-struct PoolState {
-    explicit PoolState(PoolOptions o) : options(std::move(o)), slots(options.max_size) {
-        if (!options.connection.metrics)
-            options.connection.metrics = std::make_shared<QueryMetrics>();
-    }
+struct PoolGroup {
+    explicit PoolGroup(PoolOptions o) : options(std::move(o)) {}
     PoolOptions options;
-    Semaphore slots;  // one permit per connection that may exist
-    std::vector<IdleConnection> idle;
-    bool closed = false;
-    PoolStats stats;
-    Histogram acquire_wait_us;
+    std::once_flag sized;
+    // By shard, sized once to the runtime's shard count; each slot touched only by its shard.
+    std::vector<std::optional<ShardPool>> pools;
 
-    bool expired(SteadyClock::time_point created, SteadyClock::time_point now) const noexcept {
-        return options.max_lifetime.count() > 0 && now - created >= options.max_lifetime;
-    }
-
-    void give_back(Connection c, SteadyClock::time_point created) noexcept {
-        const auto now = SteadyClock::now();
-        const bool old = expired(created, now);
-        // Only a connection known to be idle outside any transaction is reused.
-        if (closed || old || c.is_broken() || c.pending() != 0 ||
-            c.transaction_status() != TransactionStatus::idle) {
-            ++stats.discarded;
-            if (old) ++stats.expired;
-            c.close();
-            return;
-        }
-        try {
-            idle.push_back(IdleConnection{std::move(c), created, now});
-        } catch (...) {
-            c.close();
-        }
+    std::optional<ShardPool>& slot() {
+        Runtime* rt = Runtime::current();
+        if (!rt) throw std::logic_error("pg::Pool: not on a runtime shard");
+        std::call_once(sized, [&] { pools.resize(rt->shard_count()); });
+        const unsigned shard = this_shard();
+        if (shard >= pools.size())
+            throw std::logic_error("pg::Pool: used from another runtime than the one it opened on");
+        return pools[shard];
     }
 };
 
 }  // namespace detail
 
-PooledConnection& PooledConnection::operator=(PooledConnection&& o) noexcept {
-    if (this != &o) {
-        release();
-        state_ = std::move(o.state_);
-        permit_ = std::move(o.permit_);
-        conn_ = std::move(o.conn_);
-        created_ = o.created_;
-    }
-    return *this;
-}
-
-void PooledConnection::release() noexcept {
-    if (state_) {
-        --state_->stats.in_use;
-        state_->give_back(std::move(conn_), created_);
-        state_.reset();
-    }
-    conn_.close();
-    permit_.release();
-}
-
-void PooledConnection::discard() noexcept {
-    conn_.close();  // give_back counts it as discarded
-    release();
-}
-
-Pool::Pool(std::shared_ptr<detail::PoolState> s) noexcept
-    : AsyncResource("pg::Pool"), state_(std::move(s)) {}
-
-Task<Pool> Pool::open(PoolOptions options) {
-    if (options.max_size == 0) throw std::invalid_argument("pg::Pool: max_size must be > 0");
-    if (options.min_size > options.max_size) options.min_size = options.max_size;
-    auto state = std::make_shared<detail::PoolState>(std::move(options));
-    for (std::size_t i = 0; i < state->options.min_size; ++i) {
-        auto c = co_await Connection::connect(state->options.url, state->options.connection);
-        const auto now = SteadyClock::now();
-        state->idle.push_back(detail::IdleConnection{std::move(c), now, now});
-        ++state->stats.connects;
-    }
-    co_return Pool(std::move(state));
-}
-
 namespace {
 
-// Connects, retrying connection errors with exponential backoff until `deadline`.
-Task<Connection> connect_with_backoff(std::shared_ptr<detail::PoolState> state,
-                                      SteadyClock::time_point deadline) {
-    auto backoff = state->options.reconnect_backoff;
-    for (;;) {
-        std::string why;
-        std::string sqlstate = "08001";
-        try {
-            const auto left = deadline - SteadyClock::now();
-            if (left <= SteadyClock::duration::zero()) throw TimeoutError();
-            auto t = Connection::connect(state->options.url, state->options.connection);
-            co_return co_await with_timeout(left, std::move(t));
-        } catch (const Error& e) {
-            if (!e.is_connection_error()) throw;
-            why = e.message();
-            sqlstate = e.sqlstate();
-        } catch (const TimeoutError&) {
-            why = "connecting took longer than the acquire deadline";
-        }
-        ++state->stats.connect_failures;
-        if (SteadyClock::now() + backoff >= deadline) {
-            ++state->stats.unavailable;
-            throw PoolUnavailable(sqlstate,
-                                  "pg::Pool: server unavailable until the acquire deadline (" +
-                                      std::to_string(state->options.acquire_timeout.count()) +
-                                      " ms): " + why);
-        }
-        co_await sleep_for(backoff);
-        backoff = std::min(backoff * 2, state->options.reconnect_backoff_max);
+using detail::PoolGroup;
+
+Task<void> open_on(std::shared_ptr<PoolGroup> g) {
+    auto& slot = g->slot();
+    if (slot) throw std::logic_error("pg::Pool: this shard's pool is already open");
+    ShardPool p = co_await ShardPool::open(g->options);
+    slot.emplace(std::move(p));
+}
+
+Task<void> close_on(std::shared_ptr<PoolGroup> g) {
+    auto& slot = g->slot();
+    if (slot) {
+        co_await slot->close();
+        slot.reset();
     }
+}
+
+Task<void> close_everywhere(std::shared_ptr<PoolGroup> g) {
+    auto fn = [g] { return close_on(g); };
+    co_await on_all_shards(std::move(fn));
+}
+
+Task<PoolStats> stats_on(std::shared_ptr<PoolGroup> g) {
+    auto& slot = g->slot();
+    PoolStats s;
+    if (slot) s = slot->stats();
+    co_return s;
 }
 
 }  // namespace
 
-Task<PooledConnection> Pool::acquire() {
-    auto state = state_;
-    if (!state || state->closed) throw std::logic_error("pg::Pool is closed");
-    const auto started = SteadyClock::now();
-    const auto deadline = started + state->options.acquire_timeout;
-    SemaphorePermit permit;
-    ++state->stats.waiters;
+Pool::Pool(PoolOptions options)
+    : AsyncResource("pg::Pool"), group_(std::make_shared<PoolGroup>(std::move(options))) {
+    // Its shards' ShardPools are the open resources (each reported if never closed).
+    mark_closed();
+}
+
+Pool::Pool(std::shared_ptr<PoolGroup> g) noexcept
+    : AsyncResource("pg::Pool"), group_(std::move(g)) {}
+
+Pool::~Pool() = default;
+
+Task<Pool> Pool::open(PoolOptions options) {
+    if (!Runtime::current()) throw std::logic_error("pg::Pool::open must run on a runtime shard");
+    auto group = std::make_shared<PoolGroup>(std::move(options));
+    std::exception_ptr error;
     try {
-        permit = co_await state->slots.acquire_for(state->options.acquire_timeout);
-    } catch (const TimeoutError&) {
-        --state->stats.waiters;
-        ++state->stats.timeouts;
-        throw PoolTimeout("pg::Pool: no connection free within " +
-                          std::to_string(state->options.acquire_timeout.count()) + " ms (" +
-                          std::to_string(state->options.max_size) + " in use)");
+        auto fn = [group] { return open_on(group); };
+        co_await on_all_shards(std::move(fn));
     } catch (...) {
-        --state->stats.waiters;
-        throw;
+        error = std::current_exception();
     }
-    --state->stats.waiters;
-    if (state->closed) throw std::logic_error("pg::Pool is closed");
-    auto hand_out = [&](Connection c, SteadyClock::time_point created) {
-        ++state->stats.in_use;
-        ++state->stats.acquires;
-        const auto waited =
-            std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - started);
-        state->acquire_wait_us.record(static_cast<std::uint64_t>(waited.count()));
-        return PooledConnection(state, std::move(permit), std::move(c), created);
-    };
-    while (!state->idle.empty()) {
-        detail::IdleConnection ic = std::move(state->idle.back());
-        state->idle.pop_back();
-        const auto now = SteadyClock::now();
-        if (state->expired(ic.created, now)) {
-            ++state->stats.discarded;
-            ++state->stats.expired;
-            ic.conn.close();
-            continue;
-        }
-        if (!ic.conn.check_idle()) {
-            ++state->stats.discarded;
-            ic.conn.close();
-            continue;
-        }
-        if (now - ic.idle_since >= state->options.health_check_after) {
-            ++state->stats.health_checks;
-            bool healthy = false;
-            try {
-                auto t = ic.conn.query("SELECT 1");
-                const auto left =
-                    std::max<SteadyClock::duration>(deadline - now, std::chrono::milliseconds(100));
-                co_await with_timeout(left, std::move(t));
-                healthy = ic.conn.transaction_status() == TransactionStatus::idle;
-            } catch (const std::exception&) {
-            }
-            if (!healthy) {
-                ++state->stats.health_check_failures;
-                ++state->stats.discarded;
-                ic.conn.close();
-                continue;
-            }
-        }
-        co_return hand_out(std::move(ic.conn), ic.created);
+    if (error) {
+        co_await shield(close_everywhere(group));
+        std::rethrow_exception(error);
     }
-    // No usable idle connection: open one, retrying while the server is down.
-    Connection c = co_await connect_with_backoff(state, deadline);
-    ++state->stats.connects;
-    if (state->closed) throw std::logic_error("pg::Pool is closed");
-    co_return hand_out(std::move(c), SteadyClock::now());
+    co_return Pool(std::move(group));
+}
+
+Task<void> Pool::open_shard() { return open_on(group_); }
+
+Task<void> Pool::close_shard() { return close_on(group_); }
+
+ShardPool& Pool::local() {
+    if (!group_) throw std::logic_error("pg::Pool: moved from");
+    auto& slot = group_->slot();
+    if (!slot) throw std::logic_error("pg::Pool: no pool open on this shard (closed?)");
+    return *slot;
+}
+
+unsigned Pool::shards() const noexcept {
+    return group_ ? static_cast<unsigned>(group_->pools.size()) : 0;
+}
+
+Task<std::vector<PoolStats>> Pool::shard_stats() {
+    auto g = group_;
+    auto fn = [g] { return stats_on(g); };
+    co_return co_await on_all_shards(std::move(fn));
+}
+
+Task<PoolStats> Pool::total_stats() {
+    PoolStats total;
+    for (const PoolStats& s : co_await shard_stats()) total += s;
+    co_return total;
 }
 
 Task<void> Pool::close() {
-    if (state_) {
-        state_->closed = true;
-        for (auto& c : state_->idle) c.conn.close();
-        state_->idle.clear();
-    }
+    if (group_) co_await close_everywhere(group_);
     mark_closed();
-    co_return;
 }
 
-PoolStats Pool::stats() const noexcept {
-    if (!state_) return {};
-    PoolStats s = state_->stats;
-    s.idle = state_->idle.size();
-    s.size = s.idle + s.in_use;
-    s.has_waiters = state_->slots.has_waiters();
-    s.acquire_wait_us = state_->acquire_wait_us.snapshot();
-    return s;
-}
-
-const QueryMetrics& Pool::query_metrics() const noexcept {
-    static const QueryMetrics none;
-    return state_ ? *state_->options.connection.metrics : none;
+PoolStats& operator+=(PoolStats& t, const PoolStats& s) noexcept {
+    t.size += s.size;
+    t.idle += s.idle;
+    t.in_use += s.in_use;
+    t.waiters += s.waiters;
+    t.has_waiters = t.has_waiters || s.has_waiters;
+    t.acquires += s.acquires;
+    t.connects += s.connects;
+    t.connect_failures += s.connect_failures;
+    t.discarded += s.discarded;
+    t.expired += s.expired;
+    t.health_checks += s.health_checks;
+    t.health_check_failures += s.health_check_failures;
+    t.timeouts += s.timeouts;
+    t.unavailable += s.unavailable;
+    for (std::size_t i = 0; i < t.acquire_wait_us.buckets.size(); ++i)
+        t.acquire_wait_us.buckets[i] += s.acquire_wait_us.buckets[i];
+    t.acquire_wait_us.count += s.acquire_wait_us.count;
+    t.acquire_wait_us.sum_us += s.acquire_wait_us.sum_us;
+    return t;
 }
 
 }  // namespace weir::pg

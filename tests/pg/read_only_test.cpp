@@ -212,8 +212,12 @@ WEIR_TEST(PgReadOnly, CancelledSharedStatementToThread) {
     });
     EXPECT_TRUE(slept_first);
     EXPECT_EQ(ok, 11);
-    Result r = co_await conn.query(
-        "SELECT count(*)::int4 FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(10)' AND "
-        "state = 'active'");
+    // This connection's backend is not still sleeping (asked from another connection: other
+    // tests' abandoned backends may run the same statement).
+    auto other = co_await Connection::connect(weir::pg::test::url());
+    Result r = co_await other.query(
+        "SELECT count(*)::int4 FROM pg_stat_activity WHERE pid = $1 AND query LIKE "
+        "'%pg_sleep(10)%' AND state = 'active'",
+        conn.backend_pid());
     EXPECT_EQ(r[0].get<std::int32_t>(0), 0);
 }

@@ -106,6 +106,10 @@ struct Notification {
     std::string channel;
     std::string payload;
     int sender_pid = 0;
+    // Set only by pg::Listener::next(): not a notification but the mark of a
+    // reconnection (channel and payload empty). Notifications sent while the
+    // listener was disconnected are lost; re-read what they would announce.
+    bool reconnected = false;
 };
 
 // COPY ... FROM STDIN: yields the next chunk of COPY data, or nullopt at the end.

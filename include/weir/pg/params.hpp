@@ -7,6 +7,7 @@
 // array of strings is text[]); std::optional elements bind NULL elements.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -77,23 +78,36 @@ public:
     // An array whose elements are the values of `elements`, of type `element_oid`.
     void add_array(const Params& elements, std::uint32_t element_oid);
 
-    std::size_t size() const noexcept { return values_.size(); }
-    // A key for the statement cache: the parameter type OIDs.
-    std::string type_signature() const;
+    std::size_t size() const noexcept { return size_; }
+    // Appends the statement cache's key part (the parameter type OIDs) to `key`.
+    void append_type_signature(std::string& key) const;
+    std::string type_signature() const {
+        std::string s;
+        append_type_signature(s);
+        return s;
+    }
 
-    // For the driver (parallel arrays in libpq's layout).
-    const std::vector<std::uint32_t>& types() const noexcept { return types_; }
-    std::vector<const char*> value_pointers() const;
-    const std::vector<int>& lengths() const noexcept { return lengths_; }
-    const std::vector<int>& formats() const noexcept { return formats_; }
+    // For the driver: fills libpq's parallel arrays (size() elements each).
+    void fill(const char** values, int* lengths, int* formats, std::uint32_t* types) const noexcept;
 
 private:
+    struct Slot {
+        std::uint32_t oid = 0;
+        int format = 0;
+        bool null = false;
+        std::string bytes;
+    };
+    // The first kInline parameters live inline: a query with few parameters
+    // allocates nothing for them (small values fit std::string's own buffer).
+    static constexpr std::size_t kInline = 4;
+    Slot& next_slot();
+    const Slot& slot(std::size_t i) const noexcept {
+        return i < kInline ? inline_[i] : more_[i - kInline];
+    }
     void push(std::uint32_t oid, std::string bytes, int format);
-    std::vector<std::uint32_t> types_;
-    std::vector<std::string> values_;
-    std::vector<bool> nulls_;
-    std::vector<int> lengths_;
-    std::vector<int> formats_;
+    std::array<Slot, kInline> inline_{};
+    std::vector<Slot> more_;
+    std::size_t size_ = 0;
 };
 
 }  // namespace weir::pg

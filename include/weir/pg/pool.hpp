@@ -1,140 +1,79 @@
-// Pool: a per-shard pool of pg::Connections (min/max size, acquire timeout,
-// discarding of broken connections and reconnection when the server is back).
+// Pool: the PostgreSQL connection pool of a thread-per-core program: every
+// shard of the runtime has its own ShardPool (weir/pg/shard_pool.hpp), and
+// acquire() takes a connection from the calling shard's one, so a connection
+// never crosses threads and nothing is locked.
 //
-//     co_await weir::with_resource(co_await weir::pg::Pool::open({.url = url}),
+//     co_await weir::with_resource(co_await weir::pg::Pool::open({.url = url, .max_size = 8}),
 //                                  [&](weir::pg::Pool& pool) -> weir::Task<> {
-//         auto conn = co_await pool.acquire();   // PooledConnection (RAII)
-//         auto r = co_await conn->query("SELECT 1");
-//     });                                         // returned when `conn` dies
+//         co_await weir::on_all_shards([&pool]() -> weir::Task<> {
+//             auto conn = co_await pool.acquire();   // this shard's pool
+//             co_await conn->query("SELECT 1");
+//         });
+//     });
 //
-// acquire() waits at most acquire_timeout for a free slot (PoolTimeout).
-// A connection goes back to the pool when its guard dies, on success,
-// exception or cancellation alike; one that is broken, still has requests in
-// flight, is inside a transaction (or its state is unknown) or has outlived
-// max_lifetime is closed instead, and the slot reconnects on the next
-// acquire. Idle connections are checked without a round trip before being
-// handed out (a backend that was terminated is detected and replaced), and
-// with a `SELECT 1` round trip when they sat idle longer than
-// health_check_after. While the server is down, acquire() reconnects with
-// exponential backoff until the acquire deadline, then throws PoolUnavailable
-// (a pg::Error of class 08 carrying the last connection error).
+// In an HTTP App, whose lifespan hooks run once on every shard, make the Pool
+// once (unopened) and let each shard's hooks open and close their part:
 //
-// Pools are per shard: a Pool, its connections and its metrics belong to the
-// shard that opened it (no locks, no cross-thread hand-off). A multi-shard
-// server opens one Pool per shard (pg::ShardedPool does it for every shard of
-// the runtime); equivalently, the HTTP App's on_startup hooks run once
-// per shard, so opening the Pool there and storing it in the shard's
-// Resources gives every shard its own pool; the database then sees up to
-// shards x max_size connections.
+//     auto db = std::make_shared<weir::pg::Pool>(options);
+//     app.on_startup([db](Resources&) { return db->open_shard(); });
+//     app.on_shutdown([db](Resources&) { return db->close_shard(); });
+//
+// The options apply per shard (min_size and max_size included): the database
+// sees up to shards x max_size connections. Statistics: stats() is the
+// calling shard's, total_stats() sums every shard's (it visits each shard),
+// shard_stats() lists them by shard.
 #pragma once
 
-#include <chrono>
-#include <cstddef>
 #include <memory>
-#include <stdexcept>
-#include <string>
+#include <vector>
 
-#include "weir/core/histogram.hpp"
 #include "weir/core/resource.hpp"
-#include "weir/core/semaphore.hpp"
 #include "weir/core/task.hpp"
-#include "weir/pg/connection.hpp"
+#include "weir/pg/shard_pool.hpp"
 
 namespace weir::pg {
 
-class PoolTimeout : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-// The server stayed unreachable until the acquire deadline.
-class PoolUnavailable : public Error {
-public:
-    using Error::Error;
-};
-
-struct PoolOptions {
-    std::string url;
-    std::size_t min_size = 1;
-    std::size_t max_size = 10;
-    std::chrono::milliseconds acquire_timeout{5000};
-    // An idle connection older than this (idle time) gets a SELECT 1 round
-    // trip before it is handed out; 0: always.
-    std::chrono::milliseconds health_check_after{30'000};
-    // Connections older than this are closed when returned or found idle; 0: no limit.
-    std::chrono::milliseconds max_lifetime{3'600'000};
-    // Reconnection while the server is down: first pause, doubled up to the max.
-    std::chrono::milliseconds reconnect_backoff{50};
-    std::chrono::milliseconds reconnect_backoff_max{1000};
-    // Query metrics of all the pool's connections are recorded in
-    // connection.metrics (the pool creates one if it is null).
-    ConnectionOptions connection;
-};
-
-struct PoolStats {
-    std::size_t size = 0;  // open connections: idle + in_use
-    std::size_t idle = 0;
-    std::size_t in_use = 0;
-    std::size_t waiters = 0;  // tasks waiting in acquire() for a slot
-    bool has_waiters = false;
-    std::uint64_t acquires = 0;          // successful acquires
-    std::uint64_t connects = 0;          // connections opened
-    std::uint64_t connect_failures = 0;  // failed attempts (each backoff step)
-    std::uint64_t discarded = 0;         // broken, dirty or expired connections closed
-    std::uint64_t expired = 0;           // of which: older than max_lifetime
-    std::uint64_t health_checks = 0;     // SELECT 1 round trips on idle connections
-    std::uint64_t health_check_failures = 0;
-    std::uint64_t timeouts = 0;           // acquires that ended in PoolTimeout
-    std::uint64_t unavailable = 0;        // acquires that ended in PoolUnavailable
-    Histogram::Snapshot acquire_wait_us;  // time spent in acquire()
-};
-
 namespace detail {
-struct PoolState;
+struct PoolGroup;
 }
-
-class PooledConnection {
-public:
-    PooledConnection() noexcept = default;
-    PooledConnection(PooledConnection&&) noexcept = default;
-    PooledConnection& operator=(PooledConnection&& o) noexcept;
-    ~PooledConnection() { release(); }
-
-    Connection& operator*() noexcept { return conn_; }
-    Connection* operator->() noexcept { return &conn_; }
-    // Returns the connection now (or closes it if broken).
-    void release() noexcept;
-    // Closes the connection instead of returning it.
-    void discard() noexcept;
-
-private:
-    friend class Pool;
-    PooledConnection(std::shared_ptr<detail::PoolState> s, SemaphorePermit p, Connection c,
-                     std::chrono::steady_clock::time_point created) noexcept
-        : state_(std::move(s)), permit_(std::move(p)), conn_(std::move(c)), created_(created) {}
-    std::shared_ptr<detail::PoolState> state_;
-    SemaphorePermit permit_;
-    Connection conn_;
-    std::chrono::steady_clock::time_point created_{};
-};
 
 class Pool : public AsyncResource {
 public:
+    // Configures the pool and opens nothing: each shard's part is opened by open_shard() and
+    // closed by close_shard(). Such a Pool is never an open AsyncResource itself (is_open() is
+    // false); the shards' ShardPools are, each reported if never closed.
+    explicit Pool(PoolOptions options);
     Pool(Pool&&) noexcept = default;
-    ~Pool() = default;
+    ~Pool();
 
-    // Opens min_size connections (errors propagate).
+    // Opens a ShardPool on every shard of the current runtime (errors propagate, after the
+    // pools already opened are closed again).
     static Task<Pool> open(PoolOptions options);
 
-    Task<PooledConnection> acquire();
+    // Opens / closes the calling shard's pool only: for hooks that run once on every shard.
+    Task<void> open_shard();
+    Task<void> close_shard();
+
+    // The calling shard's pool (std::logic_error if it has none).
+    ShardPool& local();
+    Task<PooledConnection> acquire() { return local().acquire(); }
+    unsigned shards() const noexcept;
+
+    PoolStats stats() { return local().stats(); }
+    Task<PoolStats> total_stats();
+    Task<std::vector<PoolStats>> shard_stats();
+    // The calling shard's query metrics.
+    const QueryMetrics& query_metrics() { return local().query_metrics(); }
+
+    // Closes every shard's pool, each on its own shard.
     Task<void> close();
-    PoolStats stats() const noexcept;
-    // Query counts, errors and latencies of the pool's connections.
-    const QueryMetrics& query_metrics() const noexcept;
 
 private:
-    explicit Pool(std::shared_ptr<detail::PoolState> s) noexcept;
-    std::shared_ptr<detail::PoolState> state_;
+    explicit Pool(std::shared_ptr<detail::PoolGroup> g) noexcept;
+    std::shared_ptr<detail::PoolGroup> group_;
 };
+
+// Sums counters and merges the acquire-wait histograms.
+PoolStats& operator+=(PoolStats& total, const PoolStats& s) noexcept;
 
 }  // namespace weir::pg

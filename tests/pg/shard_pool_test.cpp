@@ -1,4 +1,4 @@
-#include "weir/pg/pool.hpp"
+#include "weir/pg/shard_pool.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include "weir/core/to_thread.hpp"
 #include "weir/testing/async_test.hpp"
 
-using weir::pg::Pool;
+using Pool = weir::pg::ShardPool;
 using weir::pg::PoolOptions;
 using weir::pg::Result;
 using namespace std::chrono_literals;
@@ -37,7 +37,7 @@ weir::Task<std::int32_t> select_value(Pool& pool, std::int32_t v) {
 
 }  // namespace
 
-WEIR_TEST(PgPool, OpensMinSizeAndReusesConnections) {
+WEIR_TEST(PgShardPool, OpensMinSizeAndReusesConnections) {
     auto opts = options(2, 4);
     co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
         EXPECT_EQ(pool.stats().idle, 2u);
@@ -49,7 +49,7 @@ WEIR_TEST(PgPool, OpensMinSizeAndReusesConnections) {
     });
 }
 
-WEIR_TEST(PgPool, ExhaustionEndsInPoolTimeout) {
+WEIR_TEST(PgShardPool, ExhaustionEndsInPoolTimeout) {
     auto opts = options(0, 2, 100ms);
     co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
         auto a = co_await pool.acquire();
@@ -71,7 +71,7 @@ WEIR_TEST(PgPool, ExhaustionEndsInPoolTimeout) {
     });
 }
 
-WEIR_TEST(PgPool, ConnectionReturnsOnExceptionAndCancellation) {
+WEIR_TEST(PgShardPool, ConnectionReturnsOnExceptionAndCancellation) {
     auto opts = options(1, 1, 2000ms);
     co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
         auto failing = [&]() -> weir::Task<void> {
@@ -100,7 +100,7 @@ WEIR_TEST(PgPool, ConnectionReturnsOnExceptionAndCancellation) {
     });
 }
 
-WEIR_TEST(PgPool, TerminatedBackendIsReplaced) {
+WEIR_TEST(PgShardPool, TerminatedBackendIsReplaced) {
     auto opts = options(1, 2);
     co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
         int pid = 0;
@@ -129,7 +129,7 @@ WEIR_TEST(PgPool, TerminatedBackendIsReplaced) {
     });
 }
 
-WEIR_TEST(PgPool, ServerRestartSurfacesErrorsAndPoolHealsToThread) {
+WEIR_TEST(PgShardPool, ServerRestartSurfacesErrorsAndPoolHealsToThread) {
     auto opts = options(2, 2);
     co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
         EXPECT_EQ(co_await select_value(pool, 1), 1);
@@ -164,7 +164,7 @@ WEIR_TEST(PgPool, ServerRestartSurfacesErrorsAndPoolHealsToThread) {
     });
 }
 
-WEIR_TEST(PgPool, ConcurrentTasksShareTheSlots) {
+WEIR_TEST(PgShardPool, ConcurrentTasksShareTheSlots) {
     auto opts = options(0, 3);
     co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
         int ok = 0;
@@ -194,7 +194,7 @@ weir::Task<void> wait_until_gone(weir::pg::Connection& admin, int pid) {
 
 }  // namespace
 
-WEIR_TEST(PgPool, HealthCheckReplacesADeadIdleConnection) {
+WEIR_TEST(PgShardPool, HealthCheckReplacesADeadIdleConnection) {
     auto opts = options(1, 1);
     opts.health_check_after = 0ms;  // every acquire checks with a round trip
     co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
@@ -215,7 +215,7 @@ WEIR_TEST(PgPool, HealthCheckReplacesADeadIdleConnection) {
     });
 }
 
-WEIR_TEST(PgPool, ConnectionsOlderThanMaxLifetimeAreReplaced) {
+WEIR_TEST(PgShardPool, ConnectionsOlderThanMaxLifetimeAreReplaced) {
     auto opts = options(1, 1);
     opts.max_lifetime = 1ms;
     co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
@@ -235,7 +235,7 @@ WEIR_TEST(PgPool, ConnectionsOlderThanMaxLifetimeAreReplaced) {
     });
 }
 
-WEIR_TEST(PgPool, ReconnectsWithBackoffWhileServerIsDownToThread) {
+WEIR_TEST(PgShardPool, ReconnectsWithBackoffWhileServerIsDownToThread) {
     auto opts = options(0, 2, 300ms);
     opts.reconnect_backoff = 20ms;
     co_await weir::with_resource(co_await Pool::open(opts), [&](Pool& pool) -> weir::Task<void> {
@@ -272,7 +272,7 @@ WEIR_TEST(PgPool, ReconnectsWithBackoffWhileServerIsDownToThread) {
     });
 }
 
-WEIR_TEST(PgPool, MetricsCountAcquiresWaitersAndQueries) {
+WEIR_TEST(PgShardPool, MetricsCountAcquiresWaitersAndQueries) {
     auto opts = options(0, 1);
     co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
         std::size_t waiters_seen = 0;
