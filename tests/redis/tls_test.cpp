@@ -2,7 +2,8 @@
 // on a TLS port, with a throwaway CA: commands and automatic pipelining, big
 // values split across TLS records (with and without direct reads), pub/sub,
 // certificate verification failures, client certificates (tls-auth-clients),
-// cancellation mid-command, and a pool healing after a server restart.
+// cancellation mid-command, and a pool healing after a server restart. The
+// big-value test also runs over a plain socket (direct reads with readv).
 #include <string>
 #include <vector>
 
@@ -47,12 +48,6 @@ using TlsEnvironment = weir::testing::SharedServer<TlsRedisServer>;
 ::testing::Environment* const tls_environment = TlsEnvironment::install();
 
 std::string tls_url(int db = 0) { return TlsEnvironment::get().url(db); }
-
-ConnectionOptions tls_connection_options() {
-    auto o = ConnectionOptions::from_url(tls_url());
-    o.connect_timeout = 5s;
-    return o;
-}
 
 // A value whose bytes depend on their position (a misplaced byte shows).
 std::string pattern_value(std::size_t n, char salt) {
@@ -101,14 +96,14 @@ WEIR_TEST(RedisTls, CommandsPipelinesAndAutomaticPipelining) {
 
 // Values around the direct-read threshold and far above one TLS record
 // (16 KiB), alone and several in flight at once, with direct reads on and off.
-WEIR_TEST(RedisTls, BigValuesAcrossRecords) {
+Task<void> big_values_round_trip(std::string url) {
     const std::vector<std::size_t> sizes = {0,     1,     16383,   16384,        16385,
                                             40000, 65536, 1 << 20, (3 << 20) + 7};
-    auto writer = co_await Connection::connect(tls_url());
+    auto writer = co_await Connection::connect(url);
     for (std::size_t i = 0; i < sizes.size(); ++i)
         co_await writer.cmd("SET", key(std::to_string(i)), pattern_value(sizes[i], char(i)));
     for (bool direct : {true, false}) {
-        auto o = tls_connection_options();
+        auto o = ConnectionOptions::from_url(url);
         o.direct_reads = direct;
         auto conn = co_await Connection::connect(o);
         for (std::size_t i = 0; i < sizes.size(); ++i) {
@@ -137,6 +132,12 @@ WEIR_TEST(RedisTls, BigValuesAcrossRecords) {
         EXPECT_TRUE(mget[0].str() == pattern_value(sizes[7], 7));
         EXPECT_TRUE(mget[2].str() == pattern_value(sizes[8], 8));
     }
+}
+
+WEIR_TEST(RedisTls, BigValuesAcrossRecords) { co_await big_values_round_trip(tls_url()); }
+
+WEIR_TEST(RedisConnection, BigValuesWithDirectReads) {
+    co_await big_values_round_trip(weir::redis::test::url());
 }
 
 WEIR_TEST(RedisTls, PubSub) {
