@@ -60,19 +60,27 @@ void RespParser::reset() noexcept {
 }
 
 void RespParser::start_body(std::size_t n) {
-    // The reply's storage is allocated once, at its final size (the header's
-    // length, already checked against the limit), so that a big body can be
-    // read straight into it (body_space) and small ones copied without regrowth.
+    // The reply's storage is reserved once, at its final size (the header's
+    // length, already checked against the limit): small bodies are appended
+    // without regrowth, big ones can be read straight into it (body_space).
     std::string& s = bulk_.mutable_str();
     bulk_fill_ = s.size();
-    s.resize(bulk_fill_ + n);
+    s.reserve(bulk_fill_ + n);
     bulk_left_ = n;
     state_ = State::bulk_body;
 }
 
 std::span<char> RespParser::body_space() noexcept {
     if (state_ != State::bulk_body || bulk_left_ < kDirectMin) return {};
-    return {bulk_.mutable_str().data() + bulk_fill_, bulk_left_};
+    // Exposes the next piece only: growing the string zero-fills it, and a
+    // piece of moderate size is still in cache when the socket bytes land on
+    // it (zero-filling the whole body up front would cost about the copy
+    // saved). Within the reserved capacity: no allocation. Bytes past
+    // bulk_fill_ are scratch until body_filled() says otherwise.
+    std::string& s = bulk_.mutable_str();
+    const std::size_t piece = std::min(bulk_left_, kDirectPiece);
+    if (s.size() < bulk_fill_ + piece) s.resize(bulk_fill_ + piece);
+    return {s.data() + bulk_fill_, piece};
 }
 
 void RespParser::body_filled(std::size_t n) noexcept {
@@ -121,8 +129,9 @@ std::optional<Reply> RespParser::parse(std::string_view in, std::size_t& used) {
     for (;;) {
         if (state_ == State::bulk_body) {
             const std::size_t take = std::min(bulk_left_, in.size() - pos);
-            if (take > 0)
-                std::memcpy(bulk_.mutable_str().data() + bulk_fill_, in.data() + pos, take);
+            std::string& s = bulk_.mutable_str();
+            s.resize(bulk_fill_);  // drops unused body_space() scratch (no reallocation)
+            s.append(in.data() + pos, take);
             pos += take;
             bulk_fill_ += take;
             bulk_left_ -= take;
@@ -132,6 +141,7 @@ std::optional<Reply> RespParser::parse(std::string_view in, std::size_t& used) {
         if (state_ == State::bulk_crlf) {
             if (in.size() - pos < 2) break;
             if (in[pos] != '\r' || in[pos + 1] != '\n') bad("bulk string not followed by CRLF");
+            bulk_.mutable_str().resize(bulk_fill_);  // no scratch left past the body
             pos += 2;
             state_ = State::header;
             if (chunk_) {

@@ -13,11 +13,12 @@
 // left unconsumed: present it again with more bytes behind it).
 //
 // Big bulk strings need not pass through the caller's buffer: while at least
-// kDirectMin bytes of a bulk body are missing, body_space() is the part of the
-// reply's own storage still to fill (allocated once, at the length the header
-// announced); the caller may read socket bytes straight into it and report
-// them with body_filled(n), then go on with parse() for what follows (the
-// CRLF, further replies). Everything else is copied from parse()'s input.
+// kDirectMin bytes of a bulk body are missing, body_space() is the next piece
+// (at most kDirectPiece) of the reply's own storage still to fill, reserved
+// once at the length the header announced; the caller may read socket bytes
+// straight into it and report them with body_filled(n) (what it does not
+// fill is dropped), then go on with parse() for what follows (the CRLF,
+// further replies). Everything else is copied from parse()'s input.
 //
 // Supported: every RESP2 type, and RESP3 null, double, boolean, big number,
 // bulk error, verbatim string, map, set, push, attributes (attached to the
@@ -53,6 +54,7 @@ public:
 
     // Direct body reads (see the header comment).
     static constexpr std::size_t kDirectMin = 16 * 1024;
+    static constexpr std::size_t kDirectPiece = 256 * 1024;  // body_space() at most
     std::span<char> body_space() noexcept;
     void body_filled(std::size_t n) noexcept;
 
