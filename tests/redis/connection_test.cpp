@@ -221,22 +221,7 @@ WEIR_TEST(RedisConnection, ConnectRefusedIsConnectionError) {
 WEIR_TEST(RedisConnection, AutomaticPipeliningKeepsOrder) {
     auto conn = co_await Connection::connect(url());
     constexpr int kTasks = 200;
-    int good = 0;
-    auto one = [&](int i) -> Task<void> {
-        const std::string k = key(std::to_string(i));
-        for (int round = 0; round < 5; ++round) {
-            const std::string v = std::to_string(i * 1000 + round);
-            co_await conn.cmd("SET", k, v);
-            Reply r = co_await conn.cmd("GET", k);
-            if (r.str() == v) ++good;
-            Reply e = co_await conn.cmd("ECHO", v);
-            if (e.str() == v) ++good;
-        }
-    };
-    co_await weir::task_group([&](weir::TaskGroup& g) -> Task<void> {
-        for (int i = 0; i < kTasks; ++i) g.spawn(one(i));
-        co_return;
-    });
+    const int good = co_await weir::redis::test::concurrent_round_trips(conn, kTasks, 5);
     EXPECT_EQ(good, kTasks * 10);
     EXPECT_EQ(conn.pending(), 0u);
     auto m = conn.metrics();

@@ -11,6 +11,7 @@
 
 #include "weir/core/sleep.hpp"
 #include "weir/core/task_group.hpp"
+#include "weir/redis/connection.hpp"
 #include "weir/redis/pool.hpp"
 #include "weir/testing/async_test.hpp"
 #include "weir/testing/redis_server.hpp"
@@ -28,6 +29,29 @@ inline std::string url(int db = 0) { return server().url(db); }
 inline std::string key(const std::string& suffix = "") {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     return std::string(info->test_suite_name()) + "." + info->name() + ":" + suffix;
+}
+
+// `tasks` tasks at once on `conn`, each `rounds` times: SET k v, GET k,
+// ECHO v (automatic pipelining). Returns how many GET and ECHO replies were
+// right (2 * tasks * rounds when replies are matched in order).
+inline Task<int> concurrent_round_trips(Connection& conn, int tasks, int rounds) {
+    int good = 0;
+    auto one = [&](int i) -> Task<void> {
+        const std::string k = key(std::to_string(i));
+        for (int round = 0; round < rounds; ++round) {
+            const std::string v = std::to_string(i * 1000 + round);
+            co_await conn.cmd("SET", k, v);
+            Reply r = co_await conn.cmd("GET", k);
+            if (r.str() == v) ++good;
+            Reply e = co_await conn.cmd("ECHO", v);
+            if (e.str() == v) ++good;
+        }
+    };
+    co_await weir::task_group([&](weir::TaskGroup& g) -> Task<void> {
+        for (int i = 0; i < tasks; ++i) g.spawn(one(i));
+        co_return;
+    });
+    co_return good;
 }
 
 // Stops `srv` for 100 ms and starts it again while 16 tasks keep using a

@@ -1,15 +1,14 @@
 // RespParser: every RESP2/RESP3 type, fed whole, byte by byte and in random splits.
 #include "weir/redis/resp_parser.hpp"
 
-#include <cstring>
 #include <random>
-#include <span>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "weir/redis/error.hpp"
+#include "weir/testing/resp_feed.hpp"
 
 using weir::redis::ProtocolError;
 using weir::redis::Reply;
@@ -21,24 +20,10 @@ namespace {
 // Parses `in` in pieces of the given sizes (cycled); returns every reply.
 std::vector<Reply> parse_split(std::string_view in, const std::vector<std::size_t>& sizes) {
     RespParser p;
-    std::vector<Reply> out;
-    std::string buf;  // unconsumed bytes, like a connection's input buffer
-    std::size_t fed = 0, k = 0;
-    while (fed < in.size()) {
-        std::size_t n = std::min(sizes[k++ % sizes.size()], in.size() - fed);
-        buf.append(in.substr(fed, n));
-        fed += n;
-        for (;;) {
-            std::size_t used = 0;
-            auto r = p.parse(buf, used);
-            buf.erase(0, used);
-            if (!r) break;
-            out.push_back(std::move(*r));
-        }
-    }
-    EXPECT_TRUE(buf.empty());
+    auto fed = weir::testing::feed_resp(p, in, sizes, false);
+    EXPECT_TRUE(fed.left.empty());
     EXPECT_TRUE(p.idle());
-    return out;
+    return std::move(fed.replies);
 }
 
 // Same replies whole, byte by byte and in a few random splits.
@@ -228,40 +213,16 @@ TEST(RespParser, TypedAccessorsThrowOnWrongType) {
 
 namespace {
 
-// Feeds `in` the way a connection does with direct reads: "socket reads" of
-// the given sizes (cycled), which go straight into the reply whenever the
-// parser offers body space and nothing is buffered, else into the buffer.
-// `direct` counts the bytes that skipped the buffer.
+// The same with direct reads: big bodies go straight into their replies when
+// nothing is buffered; `direct` counts the bytes that skipped the buffer.
 std::vector<Reply> parse_direct(std::string_view in, const std::vector<std::size_t>& sizes,
                                 std::size_t& direct) {
     RespParser p;
-    std::vector<Reply> out;
-    std::string buf;
-    std::size_t fed = 0, k = 0;
-    direct = 0;
-    while (fed < in.size()) {
-        std::size_t n = std::min(sizes[k++ % sizes.size()], in.size() - fed);
-        std::span<char> space = buf.empty() ? p.body_space() : std::span<char>();
-        if (!space.empty()) {
-            n = std::min(n, space.size());
-            std::memcpy(space.data(), in.data() + fed, n);
-            p.body_filled(n);
-            direct += n;
-        } else {
-            buf.append(in.substr(fed, n));
-        }
-        fed += n;
-        for (;;) {
-            std::size_t used = 0;
-            auto r = p.parse(buf, used);
-            buf.erase(0, used);
-            if (!r) break;
-            out.push_back(std::move(*r));
-        }
-    }
-    EXPECT_TRUE(buf.empty());
+    auto fed = weir::testing::feed_resp(p, in, sizes, true);
+    EXPECT_TRUE(fed.left.empty());
     EXPECT_TRUE(p.idle());
-    return out;
+    direct = fed.direct;
+    return std::move(fed.replies);
 }
 
 std::string big_text(std::size_t n) {
