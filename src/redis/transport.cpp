@@ -40,12 +40,33 @@ Transport::Result Transport::read(std::span<char> direct, std::span<char> buf) {
     if (!io->read_hint && !io->hangup && !read_wants_write_) return {0, 0, Status::again};
     if (tls_) {
         read_wants_write_ = false;
-        const bool into_direct = !direct.empty();
-        const auto a = tls_stream_.try_read(into_direct ? direct : buf);
-        if (a.bytes > 0) return into_direct ? Result{a.bytes, 0} : Result{0, a.bytes};
-        if (a.want == net::TlsStream::Want::none) return {0, 0, Status::closed};
-        read_wants_write_ = a.want == net::TlsStream::Want::write;
-        return {0, 0, Status::again};
+        if (!direct.empty()) {
+            const auto a = tls_stream_.try_read(direct);
+            if (a.bytes > 0) return {a.bytes, 0};
+            if (a.want == net::TlsStream::Want::none) return {0, 0, Status::closed};
+            read_wants_write_ = a.want == net::TlsStream::Want::write;
+            return {0, 0, Status::again};
+        }
+        // SSL_read returns one record at a time: read every record already
+        // here, as one recv() takes everything queued, so that the replies to
+        // several server writes complete together and the tasks they wake
+        // queue their next commands as one batch (automatic pipelining).
+        std::size_t got = 0;
+        while (got < buf.size()) {
+            const auto a = tls_stream_.try_read(buf.subspan(got));
+            if (a.bytes > 0) {
+                got += a.bytes;
+                continue;
+            }
+            if (a.want == net::TlsStream::Want::none) {
+                if (got == 0) return {0, 0, Status::closed};
+                break;  // end of stream: reported by the next read
+            }
+            read_wants_write_ = a.want == net::TlsStream::Want::write;
+            if (got == 0) return {0, 0, Status::again};
+            break;
+        }
+        return {0, got};
     }
     iovec iov[2] = {{direct.data(), direct.size()}, {buf.data(), buf.size()}};
     const iovec* first = direct.empty() ? iov + 1 : iov;
