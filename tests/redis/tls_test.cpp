@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "redis_test_util.hpp"
+#include "weir/core/sleep.hpp"
 #include "weir/core/task_group.hpp"
 #include "weir/core/timeout.hpp"
 #include "weir/redis/connection.hpp"
@@ -262,4 +263,20 @@ WEIR_TEST(RedisTls, CancellationMidCommandKeepsTheConnectionInStep) {
 TEST(RedisTls, ServerRestartPoolHeals) {
     RedisServer srv(tls_options(false));
     weir::redis::test::restart_under_load(srv);
+}
+
+// An idle TLS connection is checked without a round trip: TLS 1.3 session
+// tickets that arrived after the handshake are not "unexpected data", and a
+// connection the server closed is seen as such.
+WEIR_TEST(RedisTls, IdleCheckSeesThroughSessionTickets) {
+    auto conn = co_await Connection::connect(tls_url());
+    co_await weir::sleep_for(50ms);
+    EXPECT_TRUE(conn.check_idle());
+    EXPECT_EQ((co_await conn.cmd("PING")).str(), "PONG");
+    auto killer = co_await Connection::connect(tls_url());
+    const std::int64_t id = (co_await conn.cmd("CLIENT", "ID")).integer();
+    co_await killer.cmd("CLIENT", "KILL", "ID", id);
+    co_await weir::sleep_for(50ms);
+    EXPECT_FALSE(conn.check_idle());
+    EXPECT_TRUE(conn.is_broken());
 }
