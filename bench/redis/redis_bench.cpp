@@ -3,7 +3,14 @@
 //   seq     one connection, one task, SET then GET, each awaited
 //   pipe16  one connection, one task, explicit pipelines of 16 (8 SET + 8 GET)
 //   auto64  one connection, 64 tasks each doing sequential SET/GET (automatic pipelining)
-// Usage: redis_bench --port P [--ops N] [--mode seq|pipe16|auto64|all]
+// and, only when asked for (not part of "all"):
+//   big     GET of one 1 MiB value, one at a time, on two connections in the
+//           same run: direct reads on (the payload goes from the socket straight
+//           into the reply) and off (copied through the read buffer), in
+//           alternating rounds; prints "big_direct|big_copy GETs/s client-CPU-us/GET"
+// Usage: redis_bench --port P | --url URL [--ops N] [--mode seq|pipe16|auto64|all|big]
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,7 +34,53 @@ double rate(std::size_t ops, Clock::time_point t0) {
     return static_cast<double>(ops) / s;
 }
 
+double cpu_seconds() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+Task<void> run_big(std::string url, std::size_t gets) {
+    auto direct_options = weir::redis::ConnectionOptions::from_url(url);
+    auto copy_options = direct_options;
+    copy_options.direct_reads = false;
+    auto direct = co_await Connection::connect(direct_options);
+    auto copy = co_await Connection::connect(copy_options);
+    const std::string value(1 << 20, 'b');
+    co_await direct.cmd("SET", "bench:big", value);
+    double wall[2] = {0, 0}, cpu[2] = {0, 0};
+    std::size_t done[2] = {0, 0};
+    constexpr std::size_t kRound = 100;
+    for (int warm = 0; warm < 20; ++warm) {
+        co_await direct.cmd("GET", "bench:big");
+        co_await copy.cmd("GET", "bench:big");
+    }
+    for (std::size_t round = 0; done[0] + done[1] < 2 * gets; ++round) {
+        const int side = static_cast<int>(round % 2);
+        Connection& c = side == 0 ? direct : copy;
+        const auto t0 = Clock::now();
+        const double c0 = cpu_seconds();
+        for (std::size_t i = 0; i < kRound; ++i) {
+            auto r = co_await c.cmd("GET", "bench:big");
+            if (r.str().size() != value.size()) std::abort();
+        }
+        cpu[side] += cpu_seconds() - c0;
+        wall[side] += std::chrono::duration<double>(Clock::now() - t0).count();
+        done[side] += kRound;
+    }
+    const char* names[2] = {"big_direct", "big_copy"};
+    for (int side = 0; side < 2; ++side)
+        std::printf("%s %.0f %.1f\n", names[side], static_cast<double>(done[side]) / wall[side],
+                    cpu[side] / static_cast<double>(done[side]) * 1e6);
+    std::fflush(stdout);
+}
+
 Task<void> run(std::string url, std::size_t ops, std::string mode) {
+    if (mode == "big") {
+        co_await run_big(url, ops);
+        co_return;
+    }
     auto conn = co_await Connection::connect(url);
     const std::string value(16, 'v');
     // Warm-up.
@@ -82,18 +135,22 @@ Task<void> run(std::string url, std::size_t ops, std::string mode) {
 
 int main(int argc, char** argv) {
     int port = 6379;
+    std::string url;
     std::size_t ops = 400000;
     std::string mode = "all";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--port"))
             port = std::atoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--url"))
+            url = argv[i + 1];
         else if (!std::strcmp(argv[i], "--ops"))
             ops = std::strtoull(argv[i + 1], nullptr, 10);
         else if (!std::strcmp(argv[i], "--mode"))
             mode = argv[i + 1];
         else {
             std::fprintf(stderr,
-                         "usage: redis_bench --port P [--ops N] [--mode seq|pipe16|auto64|all]\n");
+                         "usage: redis_bench --port P | --url URL [--ops N] "
+                         "[--mode seq|pipe16|auto64|all|big]\n");
             return 2;
         }
     }
@@ -101,6 +158,7 @@ int main(int argc, char** argv) {
     opts.shards = 1;
     opts.worker_threads = 1;
     weir::Runtime rt(opts);
-    rt.run(run("redis://127.0.0.1:" + std::to_string(port) + "/0", ops, mode));
+    if (url.empty()) url = "redis://127.0.0.1:" + std::to_string(port) + "/0";
+    rt.run(run(url, ops, mode));
     return 0;
 }

@@ -163,51 +163,60 @@ Task<TlsStream> TlsStream::connect(Stream stream, const TlsContext& context,
     co_return t;
 }
 
-Task<std::size_t> TlsStream::read_some(std::span<char> buf) {
+TlsStream::Attempt TlsStream::try_read(std::span<char> buf) {
     if (!impl_ || !impl_->ssl) throw_errno(EBADF, "tls read");
     Impl& im = *impl_;
-    for (;;) {
-        ERR_clear_error();
-        const int cap = static_cast<int>(std::min<std::size_t>(buf.size(), 1 << 30));
-        const int r = SSL_read(im.ssl, buf.data(), cap);
-        if (r > 0) co_return static_cast<std::size_t>(r);
-        const int e = SSL_get_error(im.ssl, r);
-        if (e == SSL_ERROR_WANT_READ) {
-            co_await WaitIo(im.stream.io_handle(), false);
-        } else if (e == SSL_ERROR_WANT_WRITE) {
-            co_await WaitIo(im.stream.io_handle(), true);
-        } else if (e == SSL_ERROR_ZERO_RETURN) {
-            co_return 0;
-        } else if (e == SSL_ERROR_SYSCALL) {
-            if (errno == 0) co_return 0;
+    ERR_clear_error();
+    const int cap = static_cast<int>(std::min<std::size_t>(buf.size(), 1 << 30));
+    const int r = SSL_read(im.ssl, buf.data(), cap);
+    if (r > 0) return {static_cast<std::size_t>(r), Want::none};
+    switch (SSL_get_error(im.ssl, r)) {
+        case SSL_ERROR_WANT_READ:
+            if (auto* io = im.stream.io_handle()) io->read_hint = false;
+            return {0, Want::read};
+        case SSL_ERROR_WANT_WRITE:
+            return {0, Want::write};
+        case SSL_ERROR_ZERO_RETURN:
+            return {0, Want::none};
+        case SSL_ERROR_SYSCALL:
+            if (errno == 0) return {0, Want::none};
             throw_errno(errno, "tls read");
-        } else {
+        default:
             throw TlsError(openssl_error("TLS read failed"));
-        }
+    }
+}
+
+TlsStream::Attempt TlsStream::try_write(std::string_view data) {
+    if (!impl_ || !impl_->ssl) throw_errno(EBADF, "tls write");
+    Impl& im = *impl_;
+    if (data.empty()) return {};
+    ERR_clear_error();
+    const int n = static_cast<int>(std::min<std::size_t>(data.size(), 1 << 30));
+    const int r = SSL_write(im.ssl, data.data(), n);
+    if (r > 0) return {static_cast<std::size_t>(r), Want::none};
+    const int e = SSL_get_error(im.ssl, r);
+    if (e == SSL_ERROR_WANT_READ) {
+        if (auto* io = im.stream.io_handle()) io->read_hint = false;
+        return {0, Want::read};
+    }
+    if (e == SSL_ERROR_WANT_WRITE) return {0, Want::write};
+    if (e == SSL_ERROR_SYSCALL && errno != 0) throw_errno(errno, "tls write");
+    throw TlsError(openssl_error("TLS write failed"));
+}
+
+Task<std::size_t> TlsStream::read_some(std::span<char> buf) {
+    for (;;) {
+        const Attempt a = try_read(buf);
+        if (a.want == Want::none) co_return a.bytes;
+        co_await WaitIo(impl_->stream.io_handle(), a.want == Want::write);
     }
 }
 
 Task<void> TlsStream::write_all(std::string_view data) {
-    if (!impl_ || !impl_->ssl) throw_errno(EBADF, "tls write");
-    Impl& im = *impl_;
     while (!data.empty()) {
-        ERR_clear_error();
-        const int n = static_cast<int>(std::min<std::size_t>(data.size(), 1 << 30));
-        const int r = SSL_write(im.ssl, data.data(), n);
-        if (r > 0) {
-            data.remove_prefix(static_cast<std::size_t>(r));
-            continue;
-        }
-        const int e = SSL_get_error(im.ssl, r);
-        if (e == SSL_ERROR_WANT_READ) {
-            co_await WaitIo(im.stream.io_handle(), false);
-        } else if (e == SSL_ERROR_WANT_WRITE) {
-            co_await WaitIo(im.stream.io_handle(), true);
-        } else if (e == SSL_ERROR_SYSCALL && errno != 0) {
-            throw_errno(errno == EPIPE ? EPIPE : errno, "tls write");
-        } else {
-            throw TlsError(openssl_error("TLS write failed"));
-        }
+        const Attempt a = try_write(data);
+        data.remove_prefix(a.bytes);
+        if (a.want != Want::none) co_await WaitIo(impl_->stream.io_handle(), a.want == Want::write);
     }
 }
 

@@ -1,7 +1,5 @@
 #include "weir/redis/connection.hpp"
 
-#include <sys/socket.h>
-
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -11,6 +9,7 @@
 #include "weir/core/errors.hpp"
 #include "weir/core/timeout.hpp"
 #include "weir/net/connect.hpp"
+#include "weir/net/tls.hpp"
 
 namespace weir::redis {
 
@@ -22,6 +21,21 @@ constexpr std::size_t kMinReadSpace = 64 * 1024;
 bool pending_done(void* p) { return static_cast<detail::Pending*>(p)->done; }
 
 }  // namespace
+
+void detail::prepare_tls(ConnectionOptions& o) {
+    if (!o.tls.enabled || o.tls.context.valid()) return;
+    net::TlsClientOptions t;
+    t.verify = o.tls.verify;
+    t.ca_file = o.tls.ca_file;
+    t.ca_path = o.tls.ca_path;
+    t.cert_file = o.tls.cert_file;
+    t.key_file = o.tls.key_file;
+    try {
+        o.tls.context = net::TlsContext::client(t);
+    } catch (const net::TlsError& e) {
+        throw TlsError(std::string("redis: TLS set-up failed: ") + e.what());
+    }
+}
 
 Connection::Impl::Impl() : in(kReadBuffer) {}
 
@@ -39,8 +53,9 @@ void Connection::Impl::set_broken(const std::string& why, bool count_error) noex
         p->done = true;
         if (!p->error) {
             try {
-                p->error = std::make_exception_ptr(
-                    ConnectionError("redis connection lost: " + broken_reason));
+                const std::string what = "redis connection lost: " + broken_reason;
+                p->error = tls_failure ? std::make_exception_ptr(TlsError(what))
+                                       : std::make_exception_ptr(ConnectionError(what));
             } catch (...) {
                 p->error = std::current_exception();
             }
@@ -50,7 +65,7 @@ void Connection::Impl::set_broken(const std::string& why, bool count_error) noex
     abandoned_count = 0;
     out.clear();
     out_pos = 0;
-    stream.close();  // wakes a parked driver
+    transport.close();  // wakes a parked driver
     for (Waiter* w : waiters) w->ev.set();
 }
 
@@ -167,23 +182,27 @@ Task<void> Connection::Impl::drive(bool (*done)(void*), void* ctx) {
             case ReadStatus::again:
                 break;
         }
-        detail::ReadyWait w(stream.io_handle(), out_pos < out.size(), &parked);
+        detail::ReadyWait w(transport.io_handle(), out_pos < out.size() || transport.wants_write(),
+                            &parked);
         co_await w;
     }
 }
 
 void Connection::Impl::flush() noexcept {
-    const int fd = stream.fd();
-    while (out_pos < out.size()) {
-        ssize_t n = ::send(fd, out.data() + out_pos, out.size() - out_pos, MSG_NOSIGNAL);
-        if (n > 0) {
-            out_pos += static_cast<std::size_t>(n);
+    try {
+        while (out_pos < out.size()) {
+            const auto r =
+                transport.write(std::string_view(out.data() + out_pos, out.size() - out_pos));
+            if (r.status != detail::Transport::Status::ok) return;
+            out_pos += r.buffered;
             metrics->wrote();
-            continue;
         }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-        set_broken(std::string("write failed: ") + std::strerror(errno));
+    } catch (const net::TlsError& e) {
+        tls_failure = true;
+        set_broken(std::string("write failed: ") + e.what());
+        return;
+    } catch (const std::exception& e) {
+        set_broken(std::string("write failed: ") + e.what());
         return;
     }
     out.clear();
@@ -192,38 +211,43 @@ void Connection::Impl::flush() noexcept {
 }
 
 Connection::Impl::ReadStatus Connection::Impl::try_read() noexcept {
-    weir::detail::IoHandle* io = stream.io_handle();
+    weir::detail::IoHandle* io = transport.io_handle();
     if (!io || io->fd < 0) {
         set_broken(broken_reason);
         return ReadStatus::closed;
     }
-    if (!io->read_hint && !io->hangup) return ReadStatus::again;
     if (rpos == wpos) rpos = wpos = 0;
     if (in.size() - wpos < kMinReadSpace && rpos > 0) {
         std::memmove(in.data(), in.data() + rpos, wpos - rpos);
         wpos -= rpos;
         rpos = 0;
     }
-    const std::size_t space = in.size() - wpos;
-    for (;;) {
-        ssize_t n = ::recv(io->fd, in.data() + wpos, space, 0);
-        if (n > 0) {
-            wpos += static_cast<std::size_t>(n);
-            if (static_cast<std::size_t>(n) < space) io->read_hint = false;
-            return ReadStatus::data;
+    // process() consumed every buffered byte it could: if a big bulk body is
+    // still being received, the rest of it goes straight into the reply.
+    std::span<char> direct;
+    if (rpos == wpos && options.direct_reads) direct = parser.body_space();
+    try {
+        const auto r = transport.read(direct, std::span<char>(in.data() + wpos, in.size() - wpos));
+        switch (r.status) {
+            case detail::Transport::Status::ok:
+                if (r.direct > 0) parser.body_filled(r.direct);
+                wpos += r.buffered;
+                return ReadStatus::data;
+            case detail::Transport::Status::again:
+                return ReadStatus::again;
+            case detail::Transport::Status::closed:
+                break;
         }
-        if (n == 0) {
-            set_broken("server closed the connection");
-            return ReadStatus::closed;
-        }
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            io->read_hint = false;
-            return ReadStatus::again;
-        }
-        set_broken(std::string("read failed: ") + std::strerror(errno));
+    } catch (const net::TlsError& e) {
+        tls_failure = true;
+        set_broken(std::string("read failed: ") + e.what());
+        return ReadStatus::closed;
+    } catch (const std::exception& e) {
+        set_broken(std::string("read failed: ") + e.what());
         return ReadStatus::closed;
     }
+    set_broken("server closed the connection");
+    return ReadStatus::closed;
 }
 
 void Connection::Impl::process() noexcept {
@@ -295,24 +319,45 @@ Task<Connection> Connection::connect(ConnectionOptions o) {
     auto impl = std::make_shared<Impl>();
     impl->metrics = o.metrics ? o.metrics : std::make_shared<Metrics>();
     o.metrics = impl->metrics;
+    detail::prepare_tls(o);
     impl->options = o;
     const std::string where =
         o.unix_path.empty() ? o.host + ":" + std::to_string(o.port) : o.unix_path;
     std::string failure;
+    std::exception_ptr tls_error;
     try {
         if (!o.unix_path.empty()) {
-            impl->stream = co_await net::connect_unix(o.unix_path);
+            impl->transport.attach(co_await net::connect_unix(o.unix_path));
         } else {
-            impl->stream = co_await net::connect_tcp(o.host, o.port, o.connect_timeout);
-            impl->stream.set_nodelay(true);
+            net::Stream tcp = co_await net::connect_tcp(o.host, o.port, o.connect_timeout);
+            tcp.set_nodelay(true);
+            if (o.tls.enabled) {
+                const std::string name = o.tls.server_name.empty() ? o.host : o.tls.server_name;
+                auto handshake = net::TlsStream::connect(std::move(tcp), o.tls.context, name);
+                if (o.connect_timeout) {
+                    impl->transport.attach(
+                        co_await with_timeout(*o.connect_timeout, std::move(handshake)));
+                } else {
+                    impl->transport.attach(co_await std::move(handshake));
+                }
+            } else {
+                impl->transport.attach(std::move(tcp));
+            }
         }
+    } catch (const net::TlsVerifyError& e) {
+        tls_error = std::make_exception_ptr(TlsVerifyError(
+            "redis: cannot connect to " + where + ": " + e.what(), e.verify_result()));
+    } catch (const net::TlsError& e) {
+        tls_error = std::make_exception_ptr(
+            TlsError("redis: cannot connect to " + where + ": " + e.what()));
     } catch (const TimeoutError&) {
         failure = "timed out";
     } catch (const std::exception& e) {
         failure = e.what();
     }
-    if (!failure.empty()) {
+    if (tls_error || !failure.empty()) {
         impl->metrics->connection_error();
+        if (tls_error) std::rethrow_exception(tls_error);
         throw ConnectionError("redis: cannot connect to " + where + ": " + failure);
     }
     impl->broken = false;
@@ -413,12 +458,16 @@ std::size_t Connection::pending() const noexcept { return impl_ ? impl_->queue.s
 std::size_t Connection::abandoned() const noexcept { return impl_ ? impl_->abandoned_count : 0; }
 bool Connection::check_idle() noexcept {
     if (!impl_ || impl_->broken || !impl_->queue.empty()) return false;
-    char byte;
-    ssize_t n = ::recv(impl_->stream.fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
-    impl_->set_broken(n == 0  ? "server closed the connection"
-                      : n > 0 ? "unexpected data on an idle connection"
-                              : std::string("read failed: ") + std::strerror(errno));
+    switch (impl_->transport.probe_idle()) {
+        case detail::Transport::Status::ok:
+            return true;
+        case detail::Transport::Status::again:
+            impl_->set_broken("unexpected data on an idle connection");
+            return false;
+        case detail::Transport::Status::closed:
+            break;
+    }
+    impl_->set_broken("server closed the connection (or the connection failed)");
     return false;
 }
 

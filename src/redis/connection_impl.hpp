@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "transport.hpp"
 #include "weir/core/clock.hpp"
 #include "weir/core/detail/cancellable_wait.hpp"
 #include "weir/core/event.hpp"
 #include "weir/core/task.hpp"
-#include "weir/net/stream.hpp"
 #include "weir/redis/command.hpp"
 #include "weir/redis/connection.hpp"
 #include "weir/redis/metrics.hpp"
@@ -23,6 +23,11 @@
 #include "weir/redis/resp_parser.hpp"
 
 namespace weir::redis::detail {
+
+// Builds options.tls.context from the TLS options if TLS is on and it has
+// none yet (Pool and Subscriber call it once for all their connections).
+// Throws redis::TlsError when a CA, certificate or key file cannot be loaded.
+void prepare_tls(ConnectionOptions& options);
 
 // A task parked until something changes (its reply arrived, or it must
 // take over driving the socket).
@@ -89,7 +94,7 @@ struct Connection::Impl {
 
     ConnectionOptions options;
     std::shared_ptr<Metrics> metrics;
-    net::Stream stream;
+    detail::Transport transport;
     std::string out;
     std::size_t out_pos = 0;
     std::deque<std::shared_ptr<Pending>> queue;
@@ -101,6 +106,7 @@ struct Connection::Impl {
     bool driving = false;
     bool broken = true;  // until connected
     std::string broken_reason = "not connected";
+    bool tls_failure = false;  // broken by TLS itself: pending commands get TlsError
     detail::ReadyWait* parked = nullptr;
     std::vector<Waiter*> waiters;
     Waiter* heir = nullptr;  // woken by hand_off() to take over driving

@@ -57,6 +57,25 @@ void apply_query(ConnectionOptions& o, std::string_view q, std::string_view url)
             o.username = v;
         } else if (k == "client_name" || k == "name") {
             o.client_name = v;
+        } else if (k == "ca_file" || k == "ssl_ca_certs") {
+            o.tls.ca_file = v;
+        } else if (k == "ca_path" || k == "ssl_ca_path") {
+            o.tls.ca_path = v;
+        } else if (k == "cert_file" || k == "ssl_certfile") {
+            o.tls.cert_file = v;
+        } else if (k == "key_file" || k == "ssl_keyfile") {
+            o.tls.key_file = v;
+        } else if (k == "server_name" || k == "sni") {
+            o.tls.server_name = v;
+        } else if (k == "verify" || k == "ssl_cert_reqs") {
+            if (v == "1" || v == "true" || v == "yes" || v == "required") {
+                o.tls.verify = true;
+            } else if (v == "0" || v == "false" || v == "no" || v == "none") {
+                o.tls.verify = false;
+            } else {
+                throw UrlError("redis URL: bad " + std::string(k) + " '" + v +
+                               "': " + std::string(url));
+            }
         } else if (k == "protocol") {
             o.protocol = static_cast<int>(number(v, "protocol", url, 3));
             if (o.protocol != 2 && o.protocol != 3)
@@ -76,7 +95,8 @@ ConnectionOptions ConnectionOptions::from_url(std::string_view url) {
     if (url.starts_with("redis://")) {
         rest = url.substr(8);
     } else if (url.starts_with("rediss://")) {
-        throw UrlError("rediss:// (TLS) is not supported yet by weir::redis: " + std::string(url));
+        rest = url.substr(9);
+        o.tls.enabled = true;
     } else if (url.starts_with("unix://")) {
         rest = url.substr(7);
         auto qm = rest.find('?');
@@ -86,7 +106,7 @@ ConnectionOptions ConnectionOptions::from_url(std::string_view url) {
         if (qm != std::string_view::npos) apply_query(o, rest.substr(qm + 1), url);
         return o;
     } else {
-        throw UrlError("not a redis URL (redis://, unix://): " + std::string(url));
+        throw UrlError("not a redis URL (redis://, rediss://, unix://): " + std::string(url));
     }
     std::string_view query;
     if (auto qm = rest.find('?'); qm != std::string_view::npos) {

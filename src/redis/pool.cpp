@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "connection_impl.hpp"
 #include "weir/core/errors.hpp"
 #include "weir/core/mutex.hpp"
 #include "weir/core/sleep.hpp"
@@ -51,6 +52,8 @@ struct PoolState {
                 Connection c = co_await Connection::connect(options.connection);
                 if (replacing) metrics->reconnected();
                 co_return c;
+            } catch (const TlsVerifyError&) {
+                throw;  // retrying cannot help
             } catch (const ConnectionError&) {
                 error = std::current_exception();
             } catch (const TimeoutError&) {
@@ -116,6 +119,7 @@ Task<Pool> Pool::open(PoolOptions options) {
         options.connection.command_timeout = timeout;
     }
     if (!options.connection.metrics) options.connection.metrics = std::make_shared<Metrics>();
+    detail::prepare_tls(options.connection);  // one TLS context for all the pool's connections
     auto state = std::make_shared<detail::PoolState>(std::move(options));
     state->metrics = state->options.connection.metrics;
     state->shared = co_await Connection::connect(state->options.connection);

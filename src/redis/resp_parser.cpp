@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "weir/redis/error.hpp"
@@ -52,9 +53,41 @@ void RespParser::reset() noexcept {
     stack_.clear();
     bulk_ = Reply();
     bulk_left_ = 0;
+    bulk_fill_ = 0;
     streaming_string_ = false;
     chunk_ = false;
     pending_attrs_.reset();
+}
+
+void RespParser::start_body(std::size_t n) {
+    // The reply's storage is reserved once, at its final size (the header's
+    // length, already checked against the limit): small bodies are appended
+    // without regrowth, big ones can be read straight into it (body_space).
+    std::string& s = bulk_.mutable_str();
+    bulk_fill_ = s.size();
+    s.reserve(bulk_fill_ + n);
+    bulk_left_ = n;
+    state_ = State::bulk_body;
+}
+
+std::span<char> RespParser::body_space() noexcept {
+    if (state_ != State::bulk_body || bulk_left_ < kDirectMin) return {};
+    // Exposes the next piece only: growing the string zero-fills it, and a
+    // piece of moderate size is still in cache when the socket bytes land on
+    // it (zero-filling the whole body up front would cost about the copy
+    // saved). Within the reserved capacity: no allocation. Bytes past
+    // bulk_fill_ are scratch until body_filled() says otherwise.
+    std::string& s = bulk_.mutable_str();
+    const std::size_t piece = std::min(bulk_left_, kDirectPiece);
+    if (s.size() < bulk_fill_ + piece) s.resize(bulk_fill_ + piece);
+    return {s.data() + bulk_fill_, piece};
+}
+
+void RespParser::body_filled(std::size_t n) noexcept {
+    n = std::min(n, bulk_left_);
+    bulk_fill_ += n;
+    bulk_left_ -= n;
+    if (bulk_left_ == 0 && state_ == State::bulk_body) state_ = State::bulk_crlf;
 }
 
 void RespParser::attach(Reply& r) {
@@ -96,8 +129,11 @@ std::optional<Reply> RespParser::parse(std::string_view in, std::size_t& used) {
     for (;;) {
         if (state_ == State::bulk_body) {
             const std::size_t take = std::min(bulk_left_, in.size() - pos);
-            bulk_.mutable_str().append(in.data() + pos, take);
+            std::string& s = bulk_.mutable_str();
+            s.resize(bulk_fill_);  // drops unused body_space() scratch (no reallocation)
+            s.append(in.data() + pos, take);
             pos += take;
+            bulk_fill_ += take;
             bulk_left_ -= take;
             if (bulk_left_ > 0) break;
             state_ = State::bulk_crlf;
@@ -105,6 +141,7 @@ std::optional<Reply> RespParser::parse(std::string_view in, std::size_t& used) {
         if (state_ == State::bulk_crlf) {
             if (in.size() - pos < 2) break;
             if (in[pos] != '\r' || in[pos + 1] != '\n') bad("bulk string not followed by CRLF");
+            bulk_.mutable_str().resize(bulk_fill_);  // no scratch left past the body
             pos += 2;
             state_ = State::header;
             if (chunk_) {
@@ -151,8 +188,7 @@ std::optional<Reply> RespParser::parse(std::string_view in, std::size_t& used) {
             if (bulk_.str().size() + static_cast<std::size_t>(n) > limits_.max_bulk_length)
                 bad("streamed string too long");
             chunk_ = true;
-            bulk_left_ = static_cast<std::size_t>(n);
-            state_ = State::bulk_body;
+            start_body(static_cast<std::size_t>(n));
             continue;
         }
 
@@ -211,10 +247,7 @@ std::optional<Reply> RespParser::parse(std::string_view in, std::size_t& used) {
                 if (static_cast<std::uint64_t>(n) > limits_.max_bulk_length)
                     bad("bulk string longer than the limit");
                 bulk_ = start(t);
-                bulk_.mutable_str().reserve(
-                    std::min<std::size_t>(static_cast<std::size_t>(n), 1u << 20));
-                bulk_left_ = static_cast<std::size_t>(n);
-                state_ = State::bulk_body;
+                start_body(static_cast<std::size_t>(n));
                 break;
             }
             case '*':

@@ -100,67 +100,8 @@ WEIR_TEST(RedisPool, GuardDiscardsBrokenAndBusyConnections) {
 }
 
 // Stops redis-server for 100 ms and starts it again while 16 tasks keep
-// using the pool: failures during the outage are typed redis errors, and
-// every task then succeeds again on reconnected connections. (stop/start
-// block the shard briefly; that only delays the workers.)
+// using the pool (see restart_under_load in redis_test_util.hpp).
 TEST(RedisPool, ServerRestartUnderLoadHeals) {
     weir::testing::RedisServer srv;
-    weir::testing::run_async_test([&]() -> Task<void> {
-        PoolOptions o;
-        o.url = srv.url();
-        o.min_size = 2;
-        o.max_size = 4;
-        o.acquire_timeout = 3000ms;
-        bool restarted = false;
-        int errors = 0;
-        int ok_after = 0;
-        auto worker = [&](Pool& pool, int i) -> Task<void> {
-            const std::string k = "restart:" + std::to_string(i);
-            int ok_since_restart = 0;
-            while (ok_since_restart < 20) {
-                bool failed = false;
-                try {
-                    if (i % 2 == 0) {
-                        co_await pool.incr(k);  // shared connection
-                    } else {
-                        auto c = co_await pool.acquire();  // exclusive
-                        co_await c->incr(k);
-                    }
-                    if (restarted) ++ok_since_restart;
-                } catch (const weir::redis::Error&) {
-                    ++errors;  // ConnectionError, PoolTimeout, LOADING...
-                    failed = true;
-                }
-                if (failed) co_await weir::sleep_for(5ms);
-            }
-            ok_after += ok_since_restart;
-        };
-        auto restart = [&]() -> Task<void> {
-            co_await weir::sleep_for(30ms);
-            srv.stop();
-            co_await weir::sleep_for(100ms);
-            srv.start();
-            restarted = true;
-        };
-        auto body = [&](Pool& pool) -> Task<void> {
-            co_await weir::task_group([&](weir::TaskGroup& g) -> Task<void> {
-                for (int i = 0; i < 16; ++i) g.spawn(worker(pool, i));
-                g.spawn(restart());
-                co_return;
-            });
-            EXPECT_EQ(ok_after, 16 * 20);
-            auto m = pool.metrics();
-            EXPECT_GE(m.reconnects, 1u);
-            EXPECT_GE(m.connection_errors, 1u);
-            EXPECT_EQ((co_await pool.cmd("PING")).str(), "PONG");
-            // The new server was forked inside the runtime, which blocks SIGTERM in
-            // every thread, so the fixture could not stop it: ask it to exit.
-            try {
-                co_await pool.cmd("SHUTDOWN", "NOSAVE");
-            } catch (const ConnectionError&) {
-            }
-        };
-        co_await weir::with_resource(co_await Pool::open(o), body);
-        (void)errors;
-    });
+    weir::redis::test::restart_under_load(srv);
 }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "weir/redis/error.hpp"
+#include "weir/testing/resp_feed.hpp"
 
 using weir::redis::ProtocolError;
 using weir::redis::Reply;
@@ -19,24 +20,10 @@ namespace {
 // Parses `in` in pieces of the given sizes (cycled); returns every reply.
 std::vector<Reply> parse_split(std::string_view in, const std::vector<std::size_t>& sizes) {
     RespParser p;
-    std::vector<Reply> out;
-    std::string buf;  // unconsumed bytes, like a connection's input buffer
-    std::size_t fed = 0, k = 0;
-    while (fed < in.size()) {
-        std::size_t n = std::min(sizes[k++ % sizes.size()], in.size() - fed);
-        buf.append(in.substr(fed, n));
-        fed += n;
-        for (;;) {
-            std::size_t used = 0;
-            auto r = p.parse(buf, used);
-            buf.erase(0, used);
-            if (!r) break;
-            out.push_back(std::move(*r));
-        }
-    }
-    EXPECT_TRUE(buf.empty());
+    auto fed = weir::testing::feed_resp(p, in, sizes, false);
+    EXPECT_TRUE(fed.left.empty());
     EXPECT_TRUE(p.idle());
-    return out;
+    return std::move(fed.replies);
 }
 
 // Same replies whole, byte by byte and in a few random splits.
@@ -222,4 +209,108 @@ TEST(RespParser, TypedAccessorsThrowOnWrongType) {
     EXPECT_THROW((void)Reply::bulk("x").to_int(), weir::redis::ReplyTypeError);
     EXPECT_EQ(Reply::bulk("1.5").to_double(), 1.5);
     EXPECT_EQ(Reply::nil().to_optional_string(), std::nullopt);
+}
+
+namespace {
+
+// The same with direct reads: big bodies go straight into their replies when
+// nothing is buffered; `direct` counts the bytes that skipped the buffer.
+std::vector<Reply> parse_direct(std::string_view in, const std::vector<std::size_t>& sizes,
+                                std::size_t& direct) {
+    RespParser p;
+    auto fed = weir::testing::feed_resp(p, in, sizes, true);
+    EXPECT_TRUE(fed.left.empty());
+    EXPECT_TRUE(p.idle());
+    direct = fed.direct;
+    return std::move(fed.replies);
+}
+
+std::string big_text(std::size_t n) {
+    std::string s(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i * 131 % 251);
+    return s;
+}
+
+}  // namespace
+
+TEST(RespParser, DirectBodySpaceOnlyForBigMissingBodies) {
+    RespParser p;
+    std::size_t used = 0;
+    EXPECT_TRUE(p.body_space().empty());
+    EXPECT_FALSE(p.parse("$16383\r\nab", used));
+    EXPECT_TRUE(p.body_space().empty());  // below the threshold: copied from the buffer
+    p.reset();
+    const std::string head = "$" + std::to_string(RespParser::kDirectMin) + "\r\n";
+    EXPECT_FALSE(p.parse(head, used));
+    EXPECT_EQ(used, head.size());
+    EXPECT_EQ(p.body_space().size(), RespParser::kDirectMin);
+    EXPECT_FALSE(p.parse("xy", used));    // two body bytes buffered and copied
+    EXPECT_TRUE(p.body_space().empty());  // fewer than kDirectMin still missing
+}
+
+// Big values (bulk, bulk error, verbatim, a streamed chunk, inside aggregates
+// and followed by small replies) give the same replies whatever the split:
+// the first read ends at every byte around each joint, the rest arrives in reads of
+// several sizes, and the big bodies really skip the buffer.
+TEST(RespParser, DirectBodiesSplitAtEveryBoundary) {
+    const std::string a = big_text(RespParser::kDirectMin + 3);
+    const std::string b = big_text(40000);
+    std::string in;
+    std::vector<std::size_t> joints;  // where headers, bodies and CRLFs meet
+    auto add = [&](std::initializer_list<std::string> pieces) {
+        for (const auto& piece : pieces) {
+            joints.push_back(in.size());
+            in += piece;
+        }
+    };
+    const std::string na = std::to_string(a.size()), nb = std::to_string(b.size());
+    add({"$" + na + "\r\n", a, "\r\n"});
+    add({"+OK\r\n"});
+    add({"*3\r\n:1\r\n$" + nb + "\r\n", b, "\r\n$1\r\nz\r\n"});
+    add({"!" + na + "\r\n", a, "\r\n"});
+    add({"=" + std::to_string(a.size() + 4) + "\r\ntxt:", a, "\r\n"});
+    add({"$?\r\n;" + nb + "\r\n", b, "\r\n;2\r\nok\r\n;0\r\n"});
+    add({"%1\r\n$1\r\nk\r\n$" + na + "\r\n", a, "\r\n"});
+    joints.push_back(in.size());
+
+    const auto whole = parse_split(in, {in.size()});
+    ASSERT_EQ(whole.size(), 7u);
+    EXPECT_EQ(whole[0].str(), a);
+    EXPECT_TRUE(whole[1].is_ok());
+    EXPECT_EQ(whole[2][1].str(), b);
+    EXPECT_EQ(whole[2][2].str(), "z");
+    EXPECT_TRUE(whole[3].is_error());
+    EXPECT_EQ(whole[3].str(), a);
+    EXPECT_EQ(whole[4].type(), ReplyType::verbatim);
+    EXPECT_EQ(whole[4].format(), "txt");
+    EXPECT_EQ(whole[4].str(), a);
+    EXPECT_EQ(whole[5].str(), b + "ok");
+    EXPECT_EQ(whole[6][1].str(), a);
+
+    // Split points: every byte around each joint (and around the direct-read
+    // threshold inside each body), and a stride elsewhere.
+    std::vector<std::size_t> splits;
+    for (std::size_t at = 1; at < in.size(); at += 211) splits.push_back(at);
+    for (std::size_t j : joints)
+        for (std::size_t at : {j, j + RespParser::kDirectMin})
+            for (std::size_t d = 0; d < 48; ++d)
+                if (at + d > 24 && at + d - 24 < in.size()) splits.push_back(at + d - 24);
+    std::size_t direct = 0, direct_total = 0;
+    for (const std::vector<std::size_t>& rest :
+         {std::vector<std::size_t>{in.size()}, {4096}, {1, 7, 16384, 3, 65536}}) {
+        for (std::size_t first : splits) {
+            // The first read once, then the rest cycled.
+            std::vector<std::size_t> cycle{first};
+            for (int i = 0; i < 64; ++i) cycle.insert(cycle.end(), rest.begin(), rest.end());
+            ASSERT_EQ(parse_direct(in, cycle, direct), whole) << "first read " << first;
+            direct_total += direct;
+        }
+    }
+    EXPECT_GT(direct_total, 0u);
+    // Byte by byte: a body's bytes go straight into its reply while at least
+    // kDirectMin of them are missing (a: bulk, error, map value; the verbatim
+    // body is a + 4 bytes; b: bulk in an array, streamed chunk).
+    EXPECT_EQ(parse_direct(in, {1}, direct), whole);
+    const std::size_t m = RespParser::kDirectMin - 1;
+    EXPECT_EQ(direct, 3 * (a.size() - m) + (a.size() + 4 - m) + 2 * (b.size() - m));
 }

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -86,6 +87,23 @@ public:
     // Decrypted bytes into `buf` (waits if none are available); 0 at EOF.
     Task<std::size_t> read_some(std::span<char> buf);
     Task<void> write_all(std::string_view data);
+
+    // Single non-blocking attempts, for protocol drivers that run their own
+    // readiness loop (weir::redis): they never wait. `bytes` is what moved;
+    // `want` is the readiness needed before trying again (none: progress was
+    // made, or, for a read with bytes == 0, end of stream). A WANT_READ also
+    // clears the socket's read hint (the socket was drained). Errors throw
+    // like read_some / write_all. A write that wanted readiness must be
+    // retried with at least the same bytes (more may be appended; the
+    // buffer may move).
+    enum class Want : std::uint8_t { none, read, write };
+    struct Attempt {
+        std::size_t bytes = 0;
+        Want want = Want::none;
+    };
+    Attempt try_read(std::span<char> buf);
+    Attempt try_write(std::string_view data);
+
     // Sends close_notify (best effort) without waiting for the peer's.
     void shutdown() noexcept;
 

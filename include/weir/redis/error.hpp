@@ -9,10 +9,14 @@
 //   ConnectionError  connect failed, the connection broke or was closed; the
 //                    connection is unusable (a pool discards it).
 //   ProtocolError    the server's bytes are not valid RESP (a ConnectionError).
+//   TlsError         TLS failed: handshake, a bad CA/certificate file, or the
+//                    server ending the session with an alert such as
+//                    "certificate required" (a ConnectionError).
+//   TlsVerifyError   the server's certificate was rejected (a TlsError);
+//                    verify_result() is OpenSSL's X509_V_ERR_* code.
 //   ReplyTypeError   a reply was read as a type it does not have.
 //   PoolTimeout      no pooled connection became free in time.
-//   UrlError         a connection URL could not be parsed (or asks for
-//                    something unsupported, such as rediss:// for now).
+//   UrlError         a connection URL could not be parsed.
 #pragma once
 
 #include <stdexcept>
@@ -62,6 +66,21 @@ public:
 class ProtocolError : public ConnectionError {
 public:
     using ConnectionError::ConnectionError;
+};
+
+class TlsError : public ConnectionError {
+public:
+    using ConnectionError::ConnectionError;
+};
+
+class TlsVerifyError : public TlsError {
+public:
+    TlsVerifyError(const std::string& what, long verify_result)
+        : TlsError(what), verify_result_(verify_result) {}
+    long verify_result() const noexcept { return verify_result_; }
+
+private:
+    long verify_result_;
 };
 
 class ReplyTypeError : public Error {

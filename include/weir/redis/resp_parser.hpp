@@ -12,6 +12,14 @@
 // input, having consumed everything it could (an incomplete header line is
 // left unconsumed: present it again with more bytes behind it).
 //
+// Big bulk strings need not pass through the caller's buffer: while at least
+// kDirectMin bytes of a bulk body are missing, body_space() is the next piece
+// (at most kDirectPiece) of the reply's own storage still to fill, reserved
+// once at the length the header announced; the caller may read socket bytes
+// straight into it and report them with body_filled(n) (what it does not
+// fill is dropped), then go on with parse() for what follows (the CRLF,
+// further replies). Everything else is copied from parse()'s input.
+//
 // Supported: every RESP2 type, and RESP3 null, double, boolean, big number,
 // bulk error, verbatim string, map, set, push, attributes (attached to the
 // next value) and streamed strings/aggregates ($? ;n and *?/%?/~? ... .).
@@ -22,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -43,6 +52,12 @@ public:
     // See the header comment. Throws ProtocolError on invalid input.
     std::optional<Reply> parse(std::string_view in, std::size_t& used);
 
+    // Direct body reads (see the header comment).
+    static constexpr std::size_t kDirectMin = 16 * 1024;
+    static constexpr std::size_t kDirectPiece = 256 * 1024;  // body_space() at most
+    std::span<char> body_space() noexcept;
+    void body_filled(std::size_t n) noexcept;
+
     // True between replies (no partial value held).
     bool idle() const noexcept {
         return stack_.empty() && state_ == State::header && !pending_attrs_ && !streaming_string_;
@@ -62,12 +77,14 @@ private:
     bool complete(Reply v, std::optional<Reply>& out);
     Reply start(ReplyType t, std::string s = {});
     void attach(Reply& r);
+    void start_body(std::size_t n);
 
     RespLimits limits_;
     State state_ = State::header;
     std::vector<Frame> stack_;
     Reply bulk_;                     // bulk-ish value being filled
     std::size_t bulk_left_ = 0;      // body bytes still expected
+    std::size_t bulk_fill_ = 0;      // where the next body byte goes in bulk_'s string
     bool streaming_string_ = false;  // inside $? ... ;0
     bool chunk_ = false;             // the body being read is a ;n chunk of bulk_
     std::optional<std::vector<Reply>> pending_attrs_;
