@@ -304,7 +304,7 @@ Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op,
     bool stale = false;
     std::string error;
     try {
-        state->lease = co_await acquire(op, force_new, ps);
+        state->lease = co_await acquire(op, force_new, p.idempotent, ps);
         Connection& conn = *state->lease;
         ++conn.requests;
         const bool reused = state->lease.reused();

@@ -54,7 +54,10 @@ public:
     bool is_open() const noexcept { return tls ? tls->is_open() : tcp.is_open(); }
     int fd() const noexcept { return tls ? tls->fd() : tcp.fd(); }
     // An idle connection that the server closed (or sent something on) is not reusable.
-    bool looks_alive() const noexcept;
+    // With `trust_poller`, a plain TCP connection whose last read drained the socket and
+    // that saw no readiness event since is taken as alive without a system call (for
+    // requests that the stale-connection retry covers; see client_pool.cpp).
+    bool looks_alive(bool trust_poller) const noexcept;
 
 private:
     std::unique_ptr<char[]> buf_;
@@ -247,7 +250,7 @@ public:
     ClientMetrics metrics() const;
 
     // Pool.
-    Task<Lease> acquire(OriginPool& origin, bool force_new, PhaseScope& ps);
+    Task<Lease> acquire(OriginPool& origin, bool force_new, bool idempotent, PhaseScope& ps);
     void release(std::unique_ptr<Connection> conn) noexcept;
     void discard(std::unique_ptr<Connection> conn) noexcept;
     void slot_freed() noexcept;

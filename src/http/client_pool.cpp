@@ -64,8 +64,21 @@ Task<void> Connection::write2(std::string_view a, std::string_view b) {
     }
 }
 
-bool Connection::looks_alive() const noexcept {
+bool Connection::looks_alive(bool trust_poller) const noexcept {
     if (!is_open() || has_unread()) return false;
+    if (!tls) {
+        // The loop's edge-triggered registration already tells most of what a peek would:
+        // `hangup` is sticky once EPOLLRDHUP/HUP/ERR was seen, and `read_hint` is false only
+        // while the last recv() drained the socket and no EPOLLIN edge came since. So with
+        // hangup unset and read_hint false, the peek below could only find bytes or a FIN
+        // that arrived after the loop last polled: the same race as between a peek and the
+        // request's write. A request the stale-connection retry covers (idempotent: the
+        // reused connection failing before any response byte is retried once on a fresh
+        // one) can take that; others keep the peek. Saves one recv() per reused request.
+        const weir::detail::IoHandle* io = tcp.io_handle();
+        if (io->hangup) return false;
+        if (trust_poller && !io->read_hint) return true;
+    }
     char c;
     ssize_t n = ::recv(fd(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
@@ -201,7 +214,7 @@ bool expired(const Connection& c, const ClientOptions& o, TimePoint now) {
 }
 }  // namespace
 
-Task<Lease> ClientImpl::acquire(OriginPool& op, bool force_new, PhaseScope& ps) {
+Task<Lease> ClientImpl::acquire(OriginPool& op, bool force_new, bool idempotent, PhaseScope& ps) {
     if (closed_) throw ClientClosed();
     const TimePoint now = Clock::now();
     if (now - last_sweep_ > std::chrono::seconds(1)) {
@@ -218,7 +231,7 @@ Task<Lease> ClientImpl::acquire(OriginPool& op, bool force_new, PhaseScope& ps) 
         while (!op.idle.empty()) {
             auto c = std::move(op.idle.back());
             op.idle.pop_back();
-            if (expired(*c, options_, now) || !c->looks_alive()) {
+            if (expired(*c, options_, now) || !c->looks_alive(idempotent)) {
                 discard(std::move(c));
                 continue;
             }
