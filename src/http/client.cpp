@@ -147,6 +147,11 @@ Task<std::optional<std::string_view>> StreamState::next() {
                 // The view stays valid until the next fill(): consume() only moves offsets.
                 // The last piece is copied, since finishing lends the connection out again.
                 if (body.done()) {
+                    if (sink && sink->size() + s.data.size() <= impl->options_.max_response_bytes) {
+                        sink->append(s.data);
+                        finish(true);
+                        co_return std::string_view();
+                    }
                     decoded.assign(s.data);
                     finish(true);
                     co_return std::string_view(decoded);
@@ -200,9 +205,13 @@ Task<ClientResponse> ClientImpl::read_whole(StreamState& s) {
     r.status = s.head.status;
     r.reason = std::move(s.head.reason);
     r.headers = std::move(s.head.headers);
-    r.url = s.url;
     if (s.head.framing == BodyFraming::Length && !s.inflater)
         r.body.reserve(static_cast<std::size_t>(s.head.content_length));
+    struct SinkGuard {
+        StreamState& s;
+        ~SinkGuard() { s.sink = nullptr; }
+    } guard{s};
+    s.sink = &r.body;
     for (;;) {
         auto piece = co_await s.next();
         if (!piece) break;
@@ -212,6 +221,7 @@ Task<ClientResponse> ClientImpl::read_whole(StreamState& s) {
         }
         r.body.append(*piece);
     }
+    r.url = std::move(s.url);  // not needed by `s` any more: its body is read
     co_return r;
 }
 
@@ -246,7 +256,7 @@ Prepared ClientImpl::prepare(ClientRequest& req, const Url& url, TimePoint total
     h += ' ';
     h += target;
     h += " HTTP/1.1\r\nHost: ";
-    h += url.host_header();
+    url.append_host_header(h);
     h += "\r\n";
     auto add = [&](const std::string& k, const std::string& v) {
         if (k.empty() || !std::all_of(k.begin(), k.end(), is_tchar) || !valid_header_text(v))
@@ -557,7 +567,8 @@ Task<std::unique_ptr<StreamState>> ClientImpl::start(ClientRequest& req, bool st
             }
         }
         (void)streaming;
-        state->url = url.to_string();
+        // send() set it from p.url, which differs only by the query parameters added.
+        if (p.url.target != url.target) state->url = url.to_string();
         co_return state;
     }
 }
@@ -567,7 +578,8 @@ Task<ClientResponse> ClientImpl::request(ClientRequest req) {
     // halfway is retried here, under the same policy.
     const RetryPolicy& retry = req.options.retry ? *req.options.retry : options_.retry;
     const bool idempotent = req.idempotent();
-    const ClientRequest original = retry.max_retries > 0 && idempotent ? req : ClientRequest{};
+    std::optional<ClientRequest> original;
+    if (retry.max_retries > 0 && idempotent) original = req;
     for (int attempt = 0;; ++attempt) {
         auto state = co_await start(req, false);
         bool failed = false;
@@ -590,7 +602,7 @@ Task<ClientResponse> ClientImpl::request(ClientRequest req) {
             if (retry.jitter) ms = std::uniform_real_distribution<double>(0.0, ms)(rng_);
             ++counters_.retries;
             co_await sleep_for(std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000)));
-            req = original;
+            req = *original;
         }
     }
 }

@@ -229,6 +229,9 @@ struct StreamState {
     BodyDecoder body;
     std::unique_ptr<Inflater> inflater;
     std::string decoded;  // inflater output handed out by next()
+    // read_whole(): next() appends the body's last piece here (and returns an empty view)
+    // instead of copying it into `decoded` first, since finishing lends the connection out.
+    std::string* sink = nullptr;
     Limits limits;
     std::string url;
     TimePoint started{};
@@ -270,6 +273,7 @@ public:
 
     ClientOptions options_;
     std::unordered_map<std::string, std::unique_ptr<OriginPool>> pools_;
+    OriginPool* last_pool_ = nullptr;  // pool_for()'s last answer (pools live as long as this)
     std::list<Waiter*> waiters_;
     std::size_t total_open_ = 0;
     bool closed_ = false;

@@ -132,9 +132,16 @@ void Lease::drop() noexcept {
 // ---------------------------------------------------------------------------------------------
 
 OriginPool& ClientImpl::pool_for(const Url& url) {
+    // Most clients talk to one origin over and over: skip building the key then.
+    if (last_pool_ && last_pool_->url.port == url.port && last_pool_->url.host == url.host &&
+        last_pool_->url.scheme == url.scheme)
+        return *last_pool_;
     std::string key = url.origin();
     auto it = pools_.find(key);
-    if (it != pools_.end()) return *it->second;
+    if (it != pools_.end()) {
+        last_pool_ = it->second.get();
+        return *last_pool_;
+    }
     auto p = std::make_unique<OriginPool>();
     p->url = url;
     p->url.target = "/";
@@ -142,6 +149,7 @@ OriginPool& ClientImpl::pool_for(const Url& url) {
     p->metrics.origin = key;
     OriginPool& ref = *p;
     pools_.emplace(std::move(key), std::move(p));
+    last_pool_ = &ref;
     return ref;
 }
 

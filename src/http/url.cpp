@@ -1,12 +1,16 @@
 #include "weir/http/url.hpp"
 
+#include <charconv>
+
 #include "weir/http/ascii.hpp"
 #include "weir/http/client_errors.hpp"
 
 namespace weir::http {
 
-std::string Url::origin() const {
-    std::string out = scheme + "://";
+namespace {
+
+// host, in brackets when it is an IPv6 literal.
+void append_host(std::string& out, const std::string& host) {
     if (host.find(':') != std::string::npos) {
         out += '[';
         out += host;
@@ -14,23 +18,52 @@ std::string Url::origin() const {
     } else {
         out += host;
     }
+}
+
+void append_port(std::string& out, std::uint16_t port) {
+    char digits[8];
+    const auto r = std::to_chars(digits, digits + sizeof digits, port);
+    out.append(digits, r.ptr);
+}
+
+}  // namespace
+
+// Each builds its string with one allocation at most (the client calls them per request).
+std::string Url::origin() const {
+    std::string out;
+    out.reserve(scheme.size() + host.size() + 11);
+    out += scheme;
+    out += "://";
+    append_host(out, host);
     out += ':';
-    out += std::to_string(port);
+    append_port(out, port);
     return out;
+}
+
+void Url::append_host_header(std::string& out) const {
+    append_host(out, host);
+    if (!default_port()) {
+        out += ':';
+        append_port(out, port);
+    }
 }
 
 std::string Url::host_header() const {
     std::string out;
-    if (host.find(':') != std::string::npos) {
-        out = "[" + host + "]";
-    } else {
-        out = host;
-    }
-    if (!default_port()) out += ":" + std::to_string(port);
+    out.reserve(host.size() + 8);
+    append_host_header(out);
     return out;
 }
 
-std::string Url::to_string() const { return scheme + "://" + host_header() + target; }
+std::string Url::to_string() const {
+    std::string out;
+    out.reserve(scheme.size() + host.size() + target.size() + 11);
+    out += scheme;
+    out += "://";
+    append_host_header(out);
+    out += target;
+    return out;
+}
 
 Url Url::parse(std::string_view text) {
     Url u;
