@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <iterator>
 
 #include "client_impl.hpp"
 #include "weir/core/errors.hpp"
@@ -426,6 +427,16 @@ Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op,
     co_return state;
 }
 
+Url ClientImpl::parse_url(const std::string& text) {
+    for (const ParsedUrl& e : url_cache_)
+        if (!e.text.empty() && e.text == text) return e.url;
+    Url url = Url::parse(text);  // throws InvalidUrl: nothing cached then
+    ParsedUrl& slot = url_cache_[url_cache_next_++ % std::size(url_cache_)];
+    slot.text = text;
+    slot.url = url;
+    return url;
+}
+
 void ClientImpl::check_circuit(OriginPool& op) {
     const auto& cb = options_.circuit_breaker;
     if (!cb.enabled || op.failures < cb.failure_threshold) return;
@@ -456,7 +467,7 @@ Task<std::unique_ptr<StreamState>> ClientImpl::start(ClientRequest& req, bool st
     const TimePoint total = total_d ? Clock::now() + *total_d : kNoDeadline;
     const bool follow = req.options.follow_redirects.value_or(options_.follow_redirects);
     const RetryPolicy& retry = req.options.retry ? *req.options.retry : options_.retry;
-    Url url = Url::parse(req.url);
+    Url url = parse_url(req.url);
     int redirects = 0;
     int attempt = 0;
     for (;;) {

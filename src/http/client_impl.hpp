@@ -261,6 +261,7 @@ public:
     void unlink(Waiter& w) noexcept;
 
     OriginPool& pool_for(const Url& url);
+    Url parse_url(const std::string& text);
     Prepared prepare(ClientRequest& req, const Url& url, TimePoint total) const;
     Task<std::unique_ptr<StreamState>> send(Prepared& p, OriginPool& origin, bool force_new);
     Task<std::unique_ptr<Connection>> connect(OriginPool& origin, PhaseScope& ps);
@@ -274,6 +275,13 @@ public:
     ClientOptions options_;
     std::unordered_map<std::string, std::unique_ptr<OriginPool>> pools_;
     OriginPool* last_pool_ = nullptr;  // pool_for()'s last answer (pools live as long as this)
+    // Url::parse() of the last few request URLs (services call the same few URLs again and again).
+    struct ParsedUrl {
+        std::string text;
+        Url url;
+    };
+    ParsedUrl url_cache_[4];
+    unsigned url_cache_next_ = 0;
     std::list<Waiter*> waiters_;
     std::size_t total_open_ = 0;
     bool closed_ = false;

@@ -70,7 +70,9 @@ Url Url::parse(std::string_view text) {
     const std::size_t colon = text.find("://");
     if (colon == std::string_view::npos)
         throw InvalidUrl("URL without scheme: " + std::string(text));
-    for (char c : text.substr(0, colon)) u.scheme.push_back(to_lower(c));
+    // assign + lower in place: one copy instead of a push_back per character.
+    u.scheme.assign(text.substr(0, colon));
+    for (char& c : u.scheme) c = to_lower(c);
     if (u.scheme != "http" && u.scheme != "https")
         throw InvalidUrl("unsupported URL scheme: " + std::string(text));
     std::string_view rest = text.substr(colon + 3);
@@ -100,7 +102,8 @@ Url Url::parse(std::string_view text) {
             port_text = authority.substr(pc + 1);
             authority = authority.substr(0, pc);
         }
-        for (char c : authority) u.host.push_back(to_lower(c));
+        u.host.assign(authority);
+        for (char& c : u.host) c = to_lower(c);
     }
     if (u.host.empty()) throw InvalidUrl("URL without host: " + std::string(text));
     for (char c : u.host) {
