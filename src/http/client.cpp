@@ -151,7 +151,7 @@ Task<std::optional<std::string_view>> StreamState::next() {
                     if (sink && sink->size() + s.data.size() <= impl->options_.max_response_bytes) {
                         sink->append(s.data);
                         finish(true);
-                        co_return std::string_view();
+                        co_return std::nullopt;  // the whole body is in the sink
                     }
                     decoded.assign(s.data);
                     finish(true);
@@ -236,7 +236,7 @@ Prepared ClientImpl::prepare(ClientRequest& req, const Url& url, TimePoint total
     for (char c : p.method)
         if (!is_tchar(c)) throw std::invalid_argument("invalid HTTP method: " + req.method);
     p.url = url;
-    std::string target = url.target;
+    std::string& target = p.url.target;  // p.url is a copy of url: add the query in place
     bool has_query = target.find('?') != std::string::npos;
     auto add_query = [&](const HeaderPairs& q) {
         for (const auto& [k, v] : q) {
@@ -249,7 +249,6 @@ Prepared ClientImpl::prepare(ClientRequest& req, const Url& url, TimePoint total
     };
     add_query(req.query);
     add_query(req.options.query);
-    p.url.target = target;
 
     std::string& h = p.head;
     h.reserve(128 + target.size());

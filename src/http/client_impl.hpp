@@ -229,7 +229,7 @@ struct StreamState {
     BodyDecoder body;
     std::unique_ptr<Inflater> inflater;
     std::string decoded;  // inflater output handed out by next()
-    // read_whole(): next() appends the body's last piece here (and returns an empty view)
+    // read_whole(): next() appends the body's last piece here (and returns nullopt, the end)
     // instead of copying it into `decoded` first, since finishing lends the connection out.
     std::string* sink = nullptr;
     Limits limits;
