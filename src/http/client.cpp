@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <iterator>
 
 #include "client_impl.hpp"
 #include "weir/core/errors.hpp"
@@ -147,6 +148,11 @@ Task<std::optional<std::string_view>> StreamState::next() {
                 // The view stays valid until the next fill(): consume() only moves offsets.
                 // The last piece is copied, since finishing lends the connection out again.
                 if (body.done()) {
+                    if (sink && sink->size() + s.data.size() <= impl->options_.max_response_bytes) {
+                        sink->append(s.data);
+                        finish(true);
+                        co_return std::nullopt;  // the whole body is in the sink
+                    }
                     decoded.assign(s.data);
                     finish(true);
                     co_return std::string_view(decoded);
@@ -200,9 +206,13 @@ Task<ClientResponse> ClientImpl::read_whole(StreamState& s) {
     r.status = s.head.status;
     r.reason = std::move(s.head.reason);
     r.headers = std::move(s.head.headers);
-    r.url = s.url;
     if (s.head.framing == BodyFraming::Length && !s.inflater)
         r.body.reserve(static_cast<std::size_t>(s.head.content_length));
+    struct SinkGuard {
+        StreamState& s;
+        ~SinkGuard() { s.sink = nullptr; }
+    } guard{s};
+    s.sink = &r.body;
     for (;;) {
         auto piece = co_await s.next();
         if (!piece) break;
@@ -212,6 +222,7 @@ Task<ClientResponse> ClientImpl::read_whole(StreamState& s) {
         }
         r.body.append(*piece);
     }
+    r.url = std::move(s.url);  // not needed by `s` any more: its body is read
     co_return r;
 }
 
@@ -225,7 +236,7 @@ Prepared ClientImpl::prepare(ClientRequest& req, const Url& url, TimePoint total
     for (char c : p.method)
         if (!is_tchar(c)) throw std::invalid_argument("invalid HTTP method: " + req.method);
     p.url = url;
-    std::string target = url.target;
+    std::string& target = p.url.target;  // p.url is a copy of url: add the query in place
     bool has_query = target.find('?') != std::string::npos;
     auto add_query = [&](const HeaderPairs& q) {
         for (const auto& [k, v] : q) {
@@ -238,7 +249,6 @@ Prepared ClientImpl::prepare(ClientRequest& req, const Url& url, TimePoint total
     };
     add_query(req.query);
     add_query(req.options.query);
-    p.url.target = target;
 
     std::string& h = p.head;
     h.reserve(128 + target.size());
@@ -246,7 +256,7 @@ Prepared ClientImpl::prepare(ClientRequest& req, const Url& url, TimePoint total
     h += ' ';
     h += target;
     h += " HTTP/1.1\r\nHost: ";
-    h += url.host_header();
+    url.append_host_header(h);
     h += "\r\n";
     auto add = [&](const std::string& k, const std::string& v) {
         if (k.empty() || !std::all_of(k.begin(), k.end(), is_tchar) || !valid_header_text(v))
@@ -304,7 +314,7 @@ Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op,
     bool stale = false;
     std::string error;
     try {
-        state->lease = co_await acquire(op, force_new, ps);
+        state->lease = co_await acquire(op, force_new, p.idempotent, ps);
         Connection& conn = *state->lease;
         ++conn.requests;
         const bool reused = state->lease.reused();
@@ -416,6 +426,16 @@ Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op,
     co_return state;
 }
 
+Url ClientImpl::parse_url(const std::string& text) {
+    for (const ParsedUrl& e : url_cache_)
+        if (!e.text.empty() && e.text == text) return e.url;
+    Url url = Url::parse(text);  // throws InvalidUrl: nothing cached then
+    ParsedUrl& slot = url_cache_[url_cache_next_++ % std::size(url_cache_)];
+    slot.text = text;
+    slot.url = url;
+    return url;
+}
+
 void ClientImpl::check_circuit(OriginPool& op) {
     const auto& cb = options_.circuit_breaker;
     if (!cb.enabled || op.failures < cb.failure_threshold) return;
@@ -446,7 +466,7 @@ Task<std::unique_ptr<StreamState>> ClientImpl::start(ClientRequest& req, bool st
     const TimePoint total = total_d ? Clock::now() + *total_d : kNoDeadline;
     const bool follow = req.options.follow_redirects.value_or(options_.follow_redirects);
     const RetryPolicy& retry = req.options.retry ? *req.options.retry : options_.retry;
-    Url url = Url::parse(req.url);
+    Url url = parse_url(req.url);
     int redirects = 0;
     int attempt = 0;
     for (;;) {
@@ -557,7 +577,8 @@ Task<std::unique_ptr<StreamState>> ClientImpl::start(ClientRequest& req, bool st
             }
         }
         (void)streaming;
-        state->url = url.to_string();
+        // send() set it from p.url, which differs only by the query parameters added.
+        if (p.url.target != url.target) state->url = url.to_string();
         co_return state;
     }
 }
@@ -567,7 +588,8 @@ Task<ClientResponse> ClientImpl::request(ClientRequest req) {
     // halfway is retried here, under the same policy.
     const RetryPolicy& retry = req.options.retry ? *req.options.retry : options_.retry;
     const bool idempotent = req.idempotent();
-    const ClientRequest original = retry.max_retries > 0 && idempotent ? req : ClientRequest{};
+    std::optional<ClientRequest> original;
+    if (retry.max_retries > 0 && idempotent) original = req;
     for (int attempt = 0;; ++attempt) {
         auto state = co_await start(req, false);
         bool failed = false;
@@ -590,7 +612,7 @@ Task<ClientResponse> ClientImpl::request(ClientRequest req) {
             if (retry.jitter) ms = std::uniform_real_distribution<double>(0.0, ms)(rng_);
             ++counters_.retries;
             co_await sleep_for(std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000)));
-            req = original;
+            req = *original;
         }
     }
 }

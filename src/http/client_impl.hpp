@@ -54,7 +54,10 @@ public:
     bool is_open() const noexcept { return tls ? tls->is_open() : tcp.is_open(); }
     int fd() const noexcept { return tls ? tls->fd() : tcp.fd(); }
     // An idle connection that the server closed (or sent something on) is not reusable.
-    bool looks_alive() const noexcept;
+    // With `trust_poller`, a plain TCP connection whose last read drained the socket and
+    // that saw no readiness event since is taken as alive without a system call (for
+    // requests that the stale-connection retry covers; see client_pool.cpp).
+    bool looks_alive(bool trust_poller) const noexcept;
 
 private:
     std::unique_ptr<char[]> buf_;
@@ -226,6 +229,9 @@ struct StreamState {
     BodyDecoder body;
     std::unique_ptr<Inflater> inflater;
     std::string decoded;  // inflater output handed out by next()
+    // read_whole(): next() appends the body's last piece here (and returns nullopt, the end)
+    // instead of copying it into `decoded` first, since finishing lends the connection out.
+    std::string* sink = nullptr;
     Limits limits;
     std::string url;
     TimePoint started{};
@@ -247,7 +253,7 @@ public:
     ClientMetrics metrics() const;
 
     // Pool.
-    Task<Lease> acquire(OriginPool& origin, bool force_new, PhaseScope& ps);
+    Task<Lease> acquire(OriginPool& origin, bool force_new, bool idempotent, PhaseScope& ps);
     void release(std::unique_ptr<Connection> conn) noexcept;
     void discard(std::unique_ptr<Connection> conn) noexcept;
     void slot_freed() noexcept;
@@ -255,6 +261,7 @@ public:
     void unlink(Waiter& w) noexcept;
 
     OriginPool& pool_for(const Url& url);
+    Url parse_url(const std::string& text);
     Prepared prepare(ClientRequest& req, const Url& url, TimePoint total) const;
     Task<std::unique_ptr<StreamState>> send(Prepared& p, OriginPool& origin, bool force_new);
     Task<std::unique_ptr<Connection>> connect(OriginPool& origin, PhaseScope& ps);
@@ -267,6 +274,14 @@ public:
 
     ClientOptions options_;
     std::unordered_map<std::string, std::unique_ptr<OriginPool>> pools_;
+    OriginPool* last_pool_ = nullptr;  // pool_for()'s last answer (pools live as long as this)
+    // Url::parse() of the last few request URLs (services call the same few URLs again and again).
+    struct ParsedUrl {
+        std::string text;
+        Url url;
+    };
+    ParsedUrl url_cache_[4];
+    unsigned url_cache_next_ = 0;
     std::list<Waiter*> waiters_;
     std::size_t total_open_ = 0;
     bool closed_ = false;

@@ -64,8 +64,21 @@ Task<void> Connection::write2(std::string_view a, std::string_view b) {
     }
 }
 
-bool Connection::looks_alive() const noexcept {
+bool Connection::looks_alive(bool trust_poller) const noexcept {
     if (!is_open() || has_unread()) return false;
+    if (!tls) {
+        // The loop's edge-triggered registration already tells most of what a peek would:
+        // `hangup` is sticky once EPOLLRDHUP/HUP/ERR was seen, and `read_hint` is false only
+        // while the last recv() drained the socket and no EPOLLIN edge came since. So with
+        // hangup unset and read_hint false, the peek below could only find bytes or a FIN
+        // that arrived after the loop last polled: the same race as between a peek and the
+        // request's write. A request the stale-connection retry covers (idempotent: the
+        // reused connection failing before any response byte is retried once on a fresh
+        // one) can take that; others keep the peek. Saves one recv() per reused request.
+        const weir::detail::IoHandle* io = tcp.io_handle();
+        if (io->hangup) return false;
+        if (trust_poller && !io->read_hint) return true;
+    }
     char c;
     ssize_t n = ::recv(fd(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
@@ -119,9 +132,16 @@ void Lease::drop() noexcept {
 // ---------------------------------------------------------------------------------------------
 
 OriginPool& ClientImpl::pool_for(const Url& url) {
+    // Most clients talk to one origin over and over: skip building the key then.
+    if (last_pool_ && last_pool_->url.port == url.port && last_pool_->url.host == url.host &&
+        last_pool_->url.scheme == url.scheme)
+        return *last_pool_;
     std::string key = url.origin();
     auto it = pools_.find(key);
-    if (it != pools_.end()) return *it->second;
+    if (it != pools_.end()) {
+        last_pool_ = it->second.get();
+        return *last_pool_;
+    }
     auto p = std::make_unique<OriginPool>();
     p->url = url;
     p->url.target = "/";
@@ -129,6 +149,7 @@ OriginPool& ClientImpl::pool_for(const Url& url) {
     p->metrics.origin = key;
     OriginPool& ref = *p;
     pools_.emplace(std::move(key), std::move(p));
+    last_pool_ = &ref;
     return ref;
 }
 
@@ -201,7 +222,7 @@ bool expired(const Connection& c, const ClientOptions& o, TimePoint now) {
 }
 }  // namespace
 
-Task<Lease> ClientImpl::acquire(OriginPool& op, bool force_new, PhaseScope& ps) {
+Task<Lease> ClientImpl::acquire(OriginPool& op, bool force_new, bool idempotent, PhaseScope& ps) {
     if (closed_) throw ClientClosed();
     const TimePoint now = Clock::now();
     if (now - last_sweep_ > std::chrono::seconds(1)) {
@@ -218,7 +239,7 @@ Task<Lease> ClientImpl::acquire(OriginPool& op, bool force_new, PhaseScope& ps) 
         while (!op.idle.empty()) {
             auto c = std::move(op.idle.back());
             op.idle.pop_back();
-            if (expired(*c, options_, now) || !c->looks_alive()) {
+            if (expired(*c, options_, now) || !c->looks_alive(idempotent)) {
                 discard(std::move(c));
                 continue;
             }

@@ -172,10 +172,16 @@ bool ConnWrite::attempt() {
             ++first_;
             continue;
         }
-        msghdr msg{};
-        msg.msg_iov = iov_ + first_;
-        msg.msg_iovlen = std::min<std::size_t>(count_ - first_, IOV_MAX);
-        const ssize_t n = ::sendmsg(io_->fd, &msg, MSG_NOSIGNAL);
+        ssize_t n;
+        if (first_ + 1 == count_) {
+            // One buffer (the common batch): send() skips sendmsg()'s msghdr and iovec copy-in.
+            n = ::send(io_->fd, iov_[first_].iov_base, iov_[first_].iov_len, MSG_NOSIGNAL);
+        } else {
+            msghdr msg{};
+            msg.msg_iov = iov_ + first_;
+            msg.msg_iovlen = std::min<std::size_t>(count_ - first_, IOV_MAX);
+            n = ::sendmsg(io_->fd, &msg, MSG_NOSIGNAL);
+        }
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return false;

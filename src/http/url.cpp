@@ -1,12 +1,16 @@
 #include "weir/http/url.hpp"
 
+#include <charconv>
+
 #include "weir/http/ascii.hpp"
 #include "weir/http/client_errors.hpp"
 
 namespace weir::http {
 
-std::string Url::origin() const {
-    std::string out = scheme + "://";
+namespace {
+
+// host, in brackets when it is an IPv6 literal.
+void append_host(std::string& out, const std::string& host) {
     if (host.find(':') != std::string::npos) {
         out += '[';
         out += host;
@@ -14,30 +18,61 @@ std::string Url::origin() const {
     } else {
         out += host;
     }
+}
+
+void append_port(std::string& out, std::uint16_t port) {
+    char digits[8];
+    const auto r = std::to_chars(digits, digits + sizeof digits, port);
+    out.append(digits, r.ptr);
+}
+
+}  // namespace
+
+// Each builds its string with one allocation at most (the client calls them per request).
+std::string Url::origin() const {
+    std::string out;
+    out.reserve(scheme.size() + host.size() + 11);
+    out += scheme;
+    out += "://";
+    append_host(out, host);
     out += ':';
-    out += std::to_string(port);
+    append_port(out, port);
     return out;
+}
+
+void Url::append_host_header(std::string& out) const {
+    append_host(out, host);
+    if (!default_port()) {
+        out += ':';
+        append_port(out, port);
+    }
 }
 
 std::string Url::host_header() const {
     std::string out;
-    if (host.find(':') != std::string::npos) {
-        out = "[" + host + "]";
-    } else {
-        out = host;
-    }
-    if (!default_port()) out += ":" + std::to_string(port);
+    out.reserve(host.size() + 8);
+    append_host_header(out);
     return out;
 }
 
-std::string Url::to_string() const { return scheme + "://" + host_header() + target; }
+std::string Url::to_string() const {
+    std::string out;
+    out.reserve(scheme.size() + host.size() + target.size() + 11);
+    out += scheme;
+    out += "://";
+    append_host_header(out);
+    out += target;
+    return out;
+}
 
 Url Url::parse(std::string_view text) {
     Url u;
     const std::size_t colon = text.find("://");
     if (colon == std::string_view::npos)
         throw InvalidUrl("URL without scheme: " + std::string(text));
-    for (char c : text.substr(0, colon)) u.scheme.push_back(to_lower(c));
+    // assign + lower in place: one copy instead of a push_back per character.
+    u.scheme.assign(text.substr(0, colon));
+    for (char& c : u.scheme) c = to_lower(c);
     if (u.scheme != "http" && u.scheme != "https")
         throw InvalidUrl("unsupported URL scheme: " + std::string(text));
     std::string_view rest = text.substr(colon + 3);
@@ -67,7 +102,8 @@ Url Url::parse(std::string_view text) {
             port_text = authority.substr(pc + 1);
             authority = authority.substr(0, pc);
         }
-        for (char c : authority) u.host.push_back(to_lower(c));
+        u.host.assign(authority);
+        for (char& c : u.host) c = to_lower(c);
     }
     if (u.host.empty()) throw InvalidUrl("URL without host: " + std::string(text));
     for (char c : u.host) {

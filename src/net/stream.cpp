@@ -44,10 +44,16 @@ bool Stream::Write::attempt() {
             ++first_;
             continue;
         }
-        msghdr msg{};
-        msg.msg_iov = iov_ + first_;
-        msg.msg_iovlen = count_ - first_;
-        ssize_t n = ::sendmsg(io_->fd, &msg, MSG_NOSIGNAL);
+        ssize_t n;
+        if (first_ + 1 == count_) {
+            // One buffer: send() skips sendmsg()'s msghdr and iovec copy-in.
+            n = ::send(io_->fd, iov_[first_].iov_base, iov_[first_].iov_len, MSG_NOSIGNAL);
+        } else {
+            msghdr msg{};
+            msg.msg_iov = iov_ + first_;
+            msg.msg_iovlen = count_ - first_;
+            n = ::sendmsg(io_->fd, &msg, MSG_NOSIGNAL);
+        }
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return false;

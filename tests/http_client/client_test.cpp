@@ -247,6 +247,29 @@ WEIR_TEST(HttpClient, StaleKeepAliveConnectionIsRetriedOnce) {
     co_await with_client(kDefaults, f, /*close_after=*/1);
 }
 
+WEIR_TEST(HttpClient, IdleCloseSeenBeforeReuseWithoutPeekForGetsAndWithPeekForPosts) {
+    // GETs trust the loop's readiness state (hang-up seen by the poller), POSTs also peek:
+    // either way a connection the server closed while idle is never reused, so no request
+    // fails and none needs the stale-connection retry.
+    auto f = [](Client& c, BadServer& s) -> Task<void> {
+        for (int i = 0; i < 3; ++i) {
+            auto r = co_await c.get(s.url("/count"));
+            EXPECT_EQ(r.body, "1");
+            co_await weir::sleep_for(20ms);
+        }
+        for (int i = 0; i < 3; ++i) {
+            auto r = co_await c.post(s.url("/echo"), "x");
+            EXPECT_EQ(r.status, 200);
+            co_await weir::sleep_for(20ms);
+        }
+        auto m = c.metrics();
+        EXPECT_EQ(m.connects, 6u);
+        EXPECT_EQ(m.stale_retries, 0u);
+        EXPECT_EQ(s.accepted, 6);
+    };
+    co_await with_client(kDefaults, f, /*close_after=*/1);
+}
+
 WEIR_TEST(HttpClient, StaleRetryAfterRaceOnReusedConnection) {
     // Force the race: the server closes after one response, the client's idle
     // check is bypassed by a request that is sent at once.

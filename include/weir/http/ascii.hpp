@@ -52,7 +52,12 @@ constexpr char to_lower(char c) noexcept {
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (to_lower(a[i]) != to_lower(b[i])) return false;
+        const char x = a[i];
+        const char y = b[i];
+        if (x == y) continue;  // the common case: a cheap compare per byte
+        // Otherwise equal only as the two cases of one letter: differing in bit 5 alone.
+        const auto lx = static_cast<unsigned char>(x | 0x20);
+        if ((x ^ y) != 0x20 || lx < 'a' || lx > 'z') return false;
     }
     return true;
 }

@@ -26,6 +26,7 @@ struct Url {
     std::string origin() const;
     // Host header value: host[:port], brackets around IPv6.
     std::string host_header() const;
+    void append_host_header(std::string& out) const;
     std::string to_string() const;
 
     // Throws InvalidUrl.

@@ -35,6 +35,7 @@ public:
 
     // Plumbing for awaitables built outside this class (e.g. connect).
     weir::detail::IoHandle* io_handle() noexcept { return io_.get(); }
+    const weir::detail::IoHandle* io_handle() const noexcept { return io_.get(); }
 
 protected:
     std::unique_ptr<weir::detail::IoHandle> io_;
