@@ -16,6 +16,7 @@
 #include "weir/core/runtime.hpp"
 #include "weir/core/submit.hpp"
 #include "weir/http/query.hpp"
+#include "weir/net/detail/send_iov.hpp"
 
 namespace weir::http::detail {
 namespace {
@@ -172,16 +173,7 @@ bool ConnWrite::attempt() {
             ++first_;
             continue;
         }
-        ssize_t n;
-        if (first_ + 1 == count_) {
-            // One buffer (the common batch): send() skips sendmsg()'s msghdr and iovec copy-in.
-            n = ::send(io_->fd, iov_[first_].iov_base, iov_[first_].iov_len, MSG_NOSIGNAL);
-        } else {
-            msghdr msg{};
-            msg.msg_iov = iov_ + first_;
-            msg.msg_iovlen = std::min<std::size_t>(count_ - first_, IOV_MAX);
-            n = ::sendmsg(io_->fd, &msg, MSG_NOSIGNAL);
-        }
+        const ssize_t n = net::detail::send_iov(io_->fd, iov_ + first_, count_ - first_);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return false;

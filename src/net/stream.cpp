@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "weir/core/errors.hpp"
+#include "weir/net/detail/send_iov.hpp"
 
 namespace weir::net {
 
@@ -44,16 +45,7 @@ bool Stream::Write::attempt() {
             ++first_;
             continue;
         }
-        ssize_t n;
-        if (first_ + 1 == count_) {
-            // One buffer: send() skips sendmsg()'s msghdr and iovec copy-in.
-            n = ::send(io_->fd, iov_[first_].iov_base, iov_[first_].iov_len, MSG_NOSIGNAL);
-        } else {
-            msghdr msg{};
-            msg.msg_iov = iov_ + first_;
-            msg.msg_iovlen = count_ - first_;
-            n = ::sendmsg(io_->fd, &msg, MSG_NOSIGNAL);
-        }
+        const ssize_t n = net::detail::send_iov(io_->fd, iov_ + first_, count_ - first_);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return false;

@@ -16,6 +16,7 @@
 #include "weir/core/sleep.hpp"
 #include "weir/core/when_all.hpp"
 #include "weir/testing/async_test.hpp"
+#include "weir/testing/server_process.hpp"
 
 namespace weir::jobs {
 namespace {
@@ -34,6 +35,7 @@ public:
         const std::string concurrency = std::to_string(kConcurrency);
         pid_ = ::fork();
         if (pid_ == 0) {
+            weir::testing::reset_signals_in_child();
             const int devnull = ::open("/dev/null", O_WRONLY);
             ::dup2(devnull, STDOUT_FILENO);
             ::execl(bin.c_str(), bin.c_str(), "--redis", url.c_str(), "--prefix", prefix.c_str(),

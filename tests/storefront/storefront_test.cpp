@@ -70,6 +70,16 @@ bool unavailable_flag(const JsonDocument& doc) {
     return v && v->get_bool().value_or(false);
 }
 
+// What the job wrote to its log (a tmpfile), which is closed.
+std::string read_and_close(std::FILE* log) {
+    std::rewind(log);
+    std::string text;
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, log)) text += buf;
+    std::fclose(log);
+    return text;
+}
+
 Task<weir::redis::Connection> redis_connect() {
     co_return co_await weir::redis::Connection::connect(RedisEnv::get().url());
 }
@@ -233,11 +243,7 @@ WEIR_TEST(Storefront, OrderIsWrittenAndItsConfirmationRunsThroughTheJobQueue) {
     EXPECT_EQ(worker.metrics().succeeded, 1u);
 
     // The mail the job "sent".
-    std::rewind(log);
-    std::string mail;
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, log)) mail += buf;
-    std::fclose(log);
+    const std::string mail = read_and_close(log);
     EXPECT_NE(mail.find("To: ann@shop.example"), std::string::npos) << mail;
     EXPECT_NE(mail.find("#" + std::to_string(order_id) + " confirmed"), std::string::npos);
 
@@ -326,11 +332,7 @@ WEIR_TEST(Storefront, OrderConfirmationSurvivesARedisOutage) {
     EXPECT_EQ(int_member(receipt, "order_id"), order_id);
     auto left = co_await pg.query("SELECT count(*) FROM outbox WHERE job_id = $1", job_id);
     EXPECT_EQ(left[0].get<std::int64_t>(0), 0);
-    std::rewind(log);
-    std::string mail;
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, log)) mail += buf;
-    std::fclose(log);
+    const std::string mail = read_and_close(log);
     EXPECT_NE(mail.find("To: bo@shop.example"), std::string::npos) << mail;
     redis.close();
 }

@@ -74,6 +74,7 @@ public:
         pid_ = ::fork();
         if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {
+            weir::testing::reset_signals_in_child();
             std::vector<char*> argv;
             argv.push_back(const_cast<char*>(bin.c_str()));
             for (auto& a : args) argv.push_back(a.data());

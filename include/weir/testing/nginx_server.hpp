@@ -157,6 +157,7 @@ private:
         pid_ = ::fork();
         if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {
+            weir::testing::reset_signals_in_child();
             // Not the test's stdout/stderr: a pipe held open by nginx would block readers.
             int null_fd = ::open("/dev/null", O_RDWR);
             if (null_fd >= 0) {

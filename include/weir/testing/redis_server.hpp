@@ -85,6 +85,7 @@ public:
         pid_ = ::fork();
         if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {
+            weir::testing::reset_signals_in_child();
             ::execvp("redis-server", argv.data());
             ::_exit(127);
         }

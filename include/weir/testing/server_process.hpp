@@ -6,6 +6,7 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,17 @@
 #include <thread>
 
 namespace weir::testing {
+
+// In a forked child, before exec: a clean signal state. A weir Runtime blocks SIGINT/SIGTERM
+// in its threads (they arrive through a signalfd), and a blocked mask survives fork and exec:
+// a server started from inside a test coroutine (a restart) would otherwise ignore SIGTERM and
+// hang the fixture's stop().
+inline void reset_signals_in_child() noexcept {
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGCHLD}) ::signal(sig, SIG_DFL);
+}
 
 // A loopback TCP port that was free a moment ago.
 inline std::uint16_t free_port() {
