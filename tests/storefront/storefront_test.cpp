@@ -70,6 +70,16 @@ bool unavailable_flag(const JsonDocument& doc) {
     return v && v->get_bool().value_or(false);
 }
 
+// The tests' in-process worker: storefront's queue prefix, quick polling.
+weir::jobs::WorkerOptions worker_options() {
+    weir::jobs::WorkerOptions wo;
+    wo.url = RedisEnv::get().url();
+    wo.prefix = kJobsPrefix;
+    wo.poll_interval = 50ms;
+    wo.shutdown_grace = 5s;
+    return wo;
+}
+
 // What the job wrote to its log (a tmpfile), which is closed.
 std::string read_and_close(std::FILE* log) {
     std::rewind(log);
@@ -203,12 +213,7 @@ WEIR_TEST(Storefront, OrderIsWrittenAndItsConfirmationRunsThroughTheJobQueue) {
 
     std::FILE* log = std::tmpfile();
     CO_ASSERT_TRUE(log != nullptr);
-    weir::jobs::WorkerOptions wo;
-    wo.url = RedisEnv::get().url();
-    wo.prefix = kJobsPrefix;
-    wo.poll_interval = 50ms;
-    wo.shutdown_grace = 5s;
-    weir::jobs::Worker worker(wo);
+    weir::jobs::Worker worker(worker_options());
     worker.add(std::string(kEmailJob),
                [log](weir::jobs::JobContext& job) { return send_confirmation(job, log); });
     weir::jobs::QueueOptions qo;
@@ -302,12 +307,7 @@ WEIR_TEST(Storefront, OrderConfirmationSurvivesARedisOutage) {
     weir::jobs::QueueOptions qo;
     qo.prefix = kJobsPrefix;
     weir::jobs::Queue queue(redis, qo);
-    weir::jobs::WorkerOptions wo;
-    wo.url = RedisEnv::get().url();
-    wo.prefix = kJobsPrefix;
-    wo.poll_interval = 50ms;
-    wo.shutdown_grace = 5s;
-    weir::jobs::Worker worker(wo);
+    weir::jobs::Worker worker(worker_options());
     worker.add(std::string(kEmailJob),
                [log](weir::jobs::JobContext& job) { return send_confirmation(job, log); });
     std::size_t relayed = 0;
