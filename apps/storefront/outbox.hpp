@@ -35,15 +35,18 @@ inline weir::Task<void> outbox_add(weir::pg::Connection& tx_conn, std::string jo
         args, max_tries);
 }
 
-// After the commit: enqueues the job and deletes its row (throws if Redis or PostgreSQL is
-// unavailable; the row then waits for the relay).
-inline weir::Task<void> outbox_deliver(weir::pg::Connection& conn, weir::jobs::Queue& queue,
-                                       std::string job_id, std::string job, std::string args,
-                                       int max_tries) {
+// After the commit: enqueues the job (throws if Redis is unavailable; the row then waits for
+// the relay). Its id makes a second enqueue while it is queued or running a no-op.
+inline weir::Task<void> outbox_enqueue(weir::jobs::Queue& queue, std::string job_id,
+                                       std::string job, std::string args, int max_tries) {
     weir::jobs::JobOptions options;
-    options.id = job_id;
+    options.id = std::move(job_id);
     options.max_tries = max_tries;
     co_await queue.enqueue(job, args, options);
+}
+
+// Once the job is enqueued: its row is done with.
+inline weir::Task<void> outbox_remove(weir::pg::Connection& conn, std::string job_id) {
     co_await conn.execute("DELETE FROM outbox WHERE job_id = $1", job_id);
 }
 
@@ -62,13 +65,12 @@ inline weir::Task<std::size_t> outbox_relay(weir::pg::Connection& conn, weir::jo
         std::size_t n = 0;
         for (int i = 0; i < rows.rows(); ++i) {
             auto row = rows[i];
-            weir::jobs::JobOptions options;
-            options.id = row.get<std::string>(0);
-            options.max_tries = row.get<std::int32_t>(3);
-            const std::string job = row.get<std::string>(1);
-            const std::string args = row.get<std::string>(2);
-            co_await queue.enqueue(job, args, options);
-            co_await tx->execute("DELETE FROM outbox WHERE job_id = $1", options.id);
+            std::string job_id = row.get<std::string>(0);
+            std::string job = row.get<std::string>(1);
+            std::string args = row.get<std::string>(2);
+            co_await outbox_enqueue(queue, job_id, std::move(job), std::move(args),
+                                    row.get<std::int32_t>(3));
+            co_await outbox_remove(tx.connection(), std::move(job_id));
             ++n;
         }
         co_return n;

@@ -334,6 +334,9 @@ Task<OrderReceipt> post_order(OrderRequest order, weir::http::Context&, Services
     };
     weir::pg::TransactionOptions options;
     OrderReceipt receipt = co_await weir::pg::transaction(*conn, std::move(body), options);
+    // Not held while Redis is tried: during an outage that can take the pool's acquire timeout,
+    // and every order would keep a connection from the shard's pool meanwhile.
+    conn.release();
 
     // Committed: the cached stock levels are stale now, and the mail can go. A failure here
     // (Redis down) leaves the cache to its TTL and the mail to the outbox relay.
@@ -343,8 +346,10 @@ Task<OrderReceipt> post_order(OrderRequest order, weir::http::Context&, Services
     std::string args = email_args(receipt.order_id, order.email, receipt.total);
     try {
         co_await invalidate_stock(*svc.redis, std::move(products));
-        co_await outbox_deliver(*conn, *svc.queue, receipt.confirmation_job, std::move(job),
+        co_await outbox_enqueue(*svc.queue, receipt.confirmation_job, std::move(job),
                                 std::move(args), kEmailMaxTries);
+        auto again = co_await svc.pg->acquire();
+        co_await outbox_remove(*again, receipt.confirmation_job);
     } catch (const std::exception& e) {  // Cancelled propagates: the outbox row stays
         std::fprintf(stderr,
                      "storefront: order %lld committed; confirmation left to the outbox relay: "
