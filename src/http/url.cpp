@@ -1,6 +1,8 @@
 #include "weir/http/url.hpp"
 
 #include <charconv>
+#include <string>
+#include <vector>
 
 #include "weir/http/ascii.hpp"
 #include "weir/http/client_errors.hpp"
@@ -24,6 +26,59 @@ void append_port(std::string& out, std::uint16_t port) {
     char digits[8];
     const auto r = std::to_chars(digits, digits + sizeof digits, port);
     out.append(digits, r.ptr);
+}
+
+// The target goes into the request line as is: no spaces, no control bytes.
+void check_target(const std::string& target, std::string_view text) {
+    for (char c : target) {
+        const auto uc = static_cast<unsigned char>(c);
+        if (uc <= 0x20 || uc == 0x7f)
+            throw InvalidUrl("bad character in URL path: " + std::string(text));
+    }
+}
+
+// An absolute reference starts with a scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":".
+// ("/login?next=http://x" is a path, not a URL with the scheme "/login?next=http".)
+bool has_scheme(std::string_view ref) {
+    const auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+    if (ref.empty() || !is_alpha(ref.front())) return false;
+    for (char c : ref.substr(1)) {
+        if (c == ':') return true;
+        if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') return false;
+    }
+    return false;
+}
+
+// RFC 3986 5.2.4 for an absolute path: drops "." segments and ".." with the segment before it
+// (never above the root); a path ending in "." or ".." keeps its trailing '/'.
+std::string remove_dot_segments(std::string_view path) {
+    std::vector<std::string_view> kept;
+    bool trailing_slash = false;
+    std::size_t start = 1;  // path[0] == '/'
+    while (start <= path.size()) {
+        std::size_t end = path.find('/', start);
+        if (end == std::string_view::npos) end = path.size();
+        const std::string_view seg = path.substr(start, end - start);
+        const bool last = end == path.size();
+        if (seg == ".") {
+            trailing_slash = last;
+        } else if (seg == "..") {
+            if (!kept.empty()) kept.pop_back();
+            trailing_slash = last;
+        } else {
+            kept.push_back(seg);
+            trailing_slash = false;
+        }
+        start = end + 1;
+    }
+    std::string out;
+    out.reserve(path.size());
+    for (std::string_view seg : kept) {
+        out += '/';
+        out += seg;
+    }
+    if (out.empty() || trailing_slash) out += '/';
+    return out;
 }
 
 }  // namespace
@@ -91,6 +146,15 @@ Url Url::parse(std::string_view text) {
         if (close == std::string_view::npos)
             throw InvalidUrl("bad IPv6 literal: " + std::string(text));
         u.host.assign(authority.substr(1, close - 1));
+        // An IPv6 literal: hex digits, ':' and the dots of an embedded IPv4 address.
+        bool has_colon = false;
+        for (char& c : u.host) {
+            c = to_lower(c);
+            has_colon = has_colon || c == ':';
+            if (!is_digit(c) && !(c >= 'a' && c <= 'f') && c != ':' && c != '.')
+                throw InvalidUrl("bad IPv6 literal: " + std::string(text));
+        }
+        if (!has_colon) throw InvalidUrl("bad IPv6 literal: " + std::string(text));
         std::string_view after = authority.substr(close + 1);
         if (!after.empty()) {
             if (after.front() != ':') throw InvalidUrl("bad authority: " + std::string(text));
@@ -103,7 +167,12 @@ Url Url::parse(std::string_view text) {
             authority = authority.substr(0, pc);
         }
         u.host.assign(authority);
-        for (char& c : u.host) c = to_lower(c);
+        // A name or an IPv4 address; ':' and brackets belong to IPv6 literals only.
+        for (char& c : u.host) {
+            c = to_lower(c);
+            if (c == ':' || c == '[' || c == ']')
+                throw InvalidUrl("bad host in URL: " + std::string(text));
+        }
     }
     if (u.host.empty()) throw InvalidUrl("URL without host: " + std::string(text));
     for (char c : u.host) {
@@ -129,29 +198,33 @@ Url Url::parse(std::string_view text) {
     } else {
         u.target.assign(path);
     }
-    for (char c : u.target) {
-        const auto uc = static_cast<unsigned char>(c);
-        if (uc <= 0x20 || uc == 0x7f)
-            throw InvalidUrl("bad character in URL path: " + std::string(text));
-    }
+    check_target(u.target, text);
     return u;
 }
 
 Url Url::resolve(std::string_view ref) const {
-    if (ref.find("://") != std::string_view::npos) return parse(ref);
+    // RFC 3986 section 5.2, for the references a Location header holds.
+    if (std::size_t hash = ref.find('#'); hash != std::string_view::npos) ref = ref.substr(0, hash);
+    if (has_scheme(ref)) return parse(ref);
     if (ref.substr(0, 2) == "//") return parse(scheme + ":" + std::string(ref));
     Url u = *this;
-    if (!ref.empty() && ref.front() == '/') {
-        u.target.assign(ref);
-    } else if (!ref.empty() && ref.front() == '?') {
-        u.target = target.substr(0, target.find('?')) + std::string(ref);
+    const std::string_view base_path = std::string_view(target).substr(0, target.find('?'));
+    if (ref.empty()) {
+        u.target = target;
+    } else if (ref.front() == '?') {
+        u.target.assign(base_path);
+        u.target += ref;
     } else {
-        std::string base = target.substr(0, target.find('?'));
-        base = base.substr(0, base.rfind('/') + 1);
-        u.target = base + std::string(ref);
+        const std::size_t q = ref.find('?');
+        const std::string_view path = ref.substr(0, q);
+        std::string merged;
+        if (path.front() != '/') merged.assign(base_path.substr(0, base_path.rfind('/') + 1));
+        merged += path;
+        u.target = remove_dot_segments(merged);
+        if (q != std::string_view::npos) u.target += ref.substr(q);
     }
-    if (std::size_t hash = u.target.find('#'); hash != std::string::npos) u.target.resize(hash);
-    if (u.target.empty()) u.target = "/";
+    // A Location header may carry spaces or control bytes that a request line cannot.
+    check_target(u.target, ref);
     return u;
 }
 

@@ -16,6 +16,7 @@
 //   /slow-body/MS       head (Content-Length 10) and 5 bytes, waits MS ms, 5 more
 //   /redirect/N         302 to /redirect/N-1; /redirect/0 answers 200 "done"
 //   /see-other          303 to /echo
+//   /bad-location       302 with "Location: /x y" (a space a request line cannot carry)
 //   /no-read            reads the head only, then waits 10 s
 // close_after: close a connection silently after that many responses (0: never).
 #pragma once
@@ -208,6 +209,8 @@ private:
                 }
             } else if (path == "/see-other") {
                 co_await s.write_all(reply(303, "", "Location: /echo\r\n"));
+            } else if (path == "/bad-location") {
+                co_await s.write_all(reply(302, "", "Location: /x y\r\n"));
             } else {
                 co_await s.write_all(reply(404, "not found"));
             }

@@ -562,6 +562,16 @@ WEIR_TEST(HttpClient, Redirects) {
         auto n = co_await c.get(s.url("/redirect/1"), std::move(ro));
         EXPECT_EQ(n.status, 302);
         EXPECT_EQ(s.accepted, 1);
+        // A Location that cannot go into a request line is refused, not sent.
+        const int before = s.requests;
+        bool refused = false;
+        try {
+            co_await c.get(s.url("/bad-location"));
+        } catch (const weir::http::InvalidUrl&) {
+            refused = true;
+        }
+        EXPECT_TRUE(refused);
+        EXPECT_EQ(s.requests, before + 1);  // the redirect itself only
     };
     co_await with_client(o, f);
 }
