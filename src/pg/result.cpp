@@ -1,5 +1,6 @@
 #include "weir/pg/result.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -112,6 +113,15 @@ std::string decode_numeric(const detail::Field& f, std::string_view raw) {
     if (sign == 0xF000) return "-Infinity";
     if (ndigits < 0 || raw.size() != 8 + 2 * static_cast<std::size_t>(ndigits))
         need_size(f, raw, 8 + 2 * static_cast<std::size_t>(ndigits < 0 ? 0 : ndigits));
+    for (int i = 0; i < ndigits; ++i) {
+        const int d = read_be<std::int16_t>(p + 8 + 2 * i);
+        if (d < 0 || d > 9999)
+            throw TypeMismatch(column_label(f) + ": malformed numeric value (digit " +
+                               std::to_string(d) + ")");
+    }
+    if (sign != 0 && sign != 0x4000)
+        throw TypeMismatch(column_label(f) + ": malformed numeric value (sign " +
+                           std::to_string(sign) + ")");
     auto digit = [&](int i) -> int {
         if (i < 0 || i >= ndigits) return 0;
         return read_be<std::int16_t>(p + 8 + 2 * i);
@@ -301,21 +311,57 @@ void decode(const Field& f, std::vector<std::byte>& out) {
     if (!raw.empty()) std::memcpy(out.data(), raw.data(), raw.size());
 }
 
-void decode(const Field& f, std::chrono::system_clock::time_point& out) {
-    using namespace std::chrono;
+namespace {
+
+// Microseconds since 1970 of a timestamp[tz] value; false for +/-infinity (max/min).
+bool timestamp_us(const Field& f, const char* cpp, std::int64_t& us_since_1970, bool& positive) {
     const auto t = ftype(f);
-    if (t != oid::timestamp && t != oid::timestamptz) mismatch(f, t, "system_clock::time_point");
+    if (t != oid::timestamp && t != oid::timestamptz) mismatch(f, t, cpp);
     auto raw = fraw(f);
     need_size(f, raw, 8);
     const auto us = read_be<std::int64_t>(raw.data());
-    if (us == std::numeric_limits<std::int64_t>::max()) {
-        out = system_clock::time_point::max();
-    } else if (us == std::numeric_limits<std::int64_t>::min()) {
-        out = system_clock::time_point::min();
-    } else {
-        out = system_clock::time_point(
-            duration_cast<system_clock::duration>(microseconds(us + pg_epoch_offset_us)));
+    if (us == std::numeric_limits<std::int64_t>::max() ||
+        us == std::numeric_limits<std::int64_t>::min()) {
+        positive = us > 0;
+        return false;
     }
+    if (__builtin_add_overflow(us, pg_epoch_offset_us, &us_since_1970))
+        throw TypeMismatch(column_label(f) + ": timestamp out of range");
+    return true;
+}
+
+}  // namespace
+
+void decode(const Field& f, std::chrono::system_clock::time_point& out) {
+    using namespace std::chrono;
+    std::int64_t us = 0;
+    bool positive = false;
+    if (!timestamp_us(f, "system_clock::time_point", us, positive)) {
+        out = positive ? system_clock::time_point::max() : system_clock::time_point::min();
+        return;
+    }
+    // system_clock counts nanoseconds in 64 bits: years 1677 to 2262 only. PostgreSQL goes
+    // further (4713 BC to 294276 AD; '9999-12-31' is a common "never"), so say so instead of
+    // wrapping around.
+    constexpr std::int64_t limit =
+        duration_cast<microseconds>(system_clock::duration::max()).count();
+    if (us > limit || us < -limit)
+        throw TypeMismatch(column_label(f) +
+                           ": timestamp outside the range of std::chrono::system_clock::time_point "
+                           "(years 1677-2262); read it as "
+                           "std::chrono::sys_time<std::chrono::microseconds>");
+    out = system_clock::time_point(duration_cast<system_clock::duration>(microseconds(us)));
+}
+
+void decode(const Field& f, std::chrono::sys_time<std::chrono::microseconds>& out) {
+    using namespace std::chrono;
+    std::int64_t us = 0;
+    bool positive = false;
+    if (!timestamp_us(f, "sys_time<microseconds>", us, positive)) {
+        out = positive ? sys_time<microseconds>::max() : sys_time<microseconds>::min();
+        return;
+    }
+    out = sys_time<microseconds>(microseconds(us));
 }
 
 ArrayElements array_elements(const Field& f) {
@@ -341,7 +387,8 @@ ArrayElements array_elements(const Field& f) {
     const auto n = read_be<std::int32_t>(p);
     p += 8;
     if (n < 0) bad("negative size");
-    a.items.reserve(static_cast<std::size_t>(n));
+    // Each element takes at least its 4-byte length: never reserve more than the value can hold.
+    a.items.reserve(std::min(static_cast<std::size_t>(n), static_cast<std::size_t>(end - p) / 4));
     for (std::int32_t i = 0; i < n; ++i) {
         if (end - p < 4) bad("truncated");
         const auto len = read_be<std::int32_t>(p);
@@ -394,7 +441,12 @@ void decode(const Field& f, std::chrono::microseconds& out) {
         throw TypeMismatch(column_label(f) +
                            ": interval with months cannot be read as "
                            "std::chrono::microseconds (read it as pg::Interval)");
-    out = std::chrono::microseconds(i.microseconds + std::int64_t{i.days} * 86'400'000'000LL);
+    std::int64_t us = 0;
+    if (__builtin_mul_overflow(std::int64_t{i.days}, 86'400'000'000LL, &us) ||
+        __builtin_add_overflow(us, i.microseconds, &us))
+        throw TypeMismatch(column_label(f) +
+                           ": interval out of range for std::chrono::microseconds");
+    out = std::chrono::microseconds(us);
 }
 
 void decode(const Field& f, std::chrono::sys_days& out) {

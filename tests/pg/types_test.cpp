@@ -111,6 +111,49 @@ WEIR_TEST(PgTypes, UuidJsonDatesTimestamps) {
     EXPECT_EQ(r2[0].get<system_clock::time_point>(0), now);
 }
 
+// system_clock::time_point counts nanoseconds (years 1677-2262); PostgreSQL's range is far wider
+// and '9999-12-31' is a common "never": such values are refused with a pointer to
+// sys_time<microseconds>, which holds them all, instead of wrapping around.
+WEIR_TEST(PgTypes, TimestampsBeyondSystemClockRange) {
+    using namespace std::chrono;
+    auto conn = co_await Connection::connect(weir::pg::test::url());
+    Result r = co_await conn.query(
+        "SELECT '9999-12-31 23:59:59.5+00'::timestamptz AS far, "
+        "'1000-01-01 00:00:00'::timestamp AS early, '2024-02-29 12:00:00+00'::timestamptz AS now, "
+        "'-infinity'::timestamptz AS minus_inf, "
+        "ARRAY['9999-12-31+00'::timestamptz, NULL] AS arr");
+    auto row = r[0];
+    bool refused = false;
+    try {
+        (void)row.get<system_clock::time_point>("far");
+    } catch (const weir::pg::TypeMismatch& e) {
+        refused = std::string(e.what()).find("sys_time") != std::string::npos;
+    }
+    EXPECT_TRUE(refused);
+    EXPECT_THROW(row.get<system_clock::time_point>("early"), weir::pg::TypeMismatch);
+    using Micros = sys_time<microseconds>;
+    EXPECT_EQ(row.get<Micros>("far"),
+              sys_days(year(9999) / December / 31) + 23h + 59min + 59s + 500ms);
+    EXPECT_EQ(row.get<Micros>("early"), Micros(sys_days(year(1000) / January / 1)));
+    EXPECT_EQ(row.get<Micros>("now"), sys_days(year(2024) / February / 29) + 12h);
+    EXPECT_EQ(row.get<system_clock::time_point>("now"), sys_days(year(2024) / February / 29) + 12h);
+    EXPECT_EQ(row.get<Micros>("minus_inf"), Micros::min());
+    const auto arr = row.get<std::vector<std::optional<Micros>>>("arr");
+    CO_ASSERT_EQ(arr.size(), 2u);
+    EXPECT_EQ(arr[0], Micros(sys_days(year(9999) / December / 31)));
+    EXPECT_FALSE(arr[1].has_value());
+}
+
+// An interval whose days do not fit std::chrono::microseconds is refused, not wrapped.
+WEIR_TEST(PgTypes, IntervalOverflowingMicroseconds) {
+    auto conn = co_await Connection::connect(weir::pg::test::url());
+    Result r = co_await conn.query(
+        "SELECT '106751991 days'::interval AS fits, '106751992 days'::interval AS too_big");
+    EXPECT_EQ(r[0].get<std::chrono::microseconds>("fits"),
+              std::chrono::microseconds(106751991LL * 86'400'000'000LL));
+    EXPECT_THROW(r[0].get<std::chrono::microseconds>("too_big"), weir::pg::TypeMismatch);
+}
+
 WEIR_TEST(PgTypes, TypeMismatchNamesColumnAndTypes) {
     auto conn = co_await Connection::connect(weir::pg::test::url());
     Result r = co_await conn.query("SELECT 'x'::text AS label");

@@ -99,7 +99,8 @@ void decode(const Field& f, float& out);
 void decode(const Field& f, double& out);
 void decode(const Field& f, std::string& out);
 void decode(const Field& f, std::vector<std::byte>& out);
-void decode(const Field& f, std::chrono::system_clock::time_point& out);
+void decode(const Field& f, std::chrono::system_clock::time_point& out);  // years 1677-2262
+void decode(const Field& f, std::chrono::sys_time<std::chrono::microseconds>& out);  // all
 void decode(const Field& f, std::chrono::sys_days& out);
 void decode(const Field& f, Interval& out);
 void decode(const Field& f, std::chrono::microseconds& out);  // interval without months
