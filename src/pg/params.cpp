@@ -4,6 +4,7 @@
 #include <bit>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "oids.hpp"
@@ -60,9 +61,33 @@ void Params::add(std::span<const std::byte> v) {
     if (!v.empty()) std::memcpy(s.data(), v.data(), v.size());
     push(oid::bytea, std::move(s), 1);
 }
+// max() and min() are 'infinity' and '-infinity', as the decoder reads them.
 void Params::add(std::chrono::system_clock::time_point v) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(v.time_since_epoch()).count();
-    push(oid::timestamptz, big_endian<std::int64_t>(us - pg_epoch_offset_us), 1);
+    using Clock = std::chrono::system_clock;
+    if (v == Clock::time_point::max() || v == Clock::time_point::min()) {
+        add_timestamp_us(v == Clock::time_point::max());
+        return;
+    }
+    add_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(v));
+}
+
+void Params::add_timestamp(std::chrono::sys_time<std::chrono::microseconds> v) {
+    using Micros = std::chrono::sys_time<std::chrono::microseconds>;
+    if (v == Micros::max() || v == Micros::min()) {
+        add_timestamp_us(v == Micros::max());
+        return;
+    }
+    std::int64_t us = 0;
+    if (__builtin_sub_overflow(v.time_since_epoch().count(), pg_epoch_offset_us, &us))
+        throw std::out_of_range("pg::Params: timestamp out of range");
+    push(oid::timestamptz, big_endian<std::int64_t>(us), 1);
+}
+
+void Params::add_timestamp_us(bool positive_infinity) {
+    push(oid::timestamptz,
+         big_endian<std::int64_t>(positive_infinity ? std::numeric_limits<std::int64_t>::max()
+                                                    : std::numeric_limits<std::int64_t>::min()),
+         1);
 }
 
 void Params::add(std::chrono::sys_days v) {

@@ -142,6 +142,19 @@ WEIR_TEST(PgTypes, TimestampsBeyondSystemClockRange) {
     CO_ASSERT_EQ(arr.size(), 2u);
     EXPECT_EQ(arr[0], Micros(sys_days(year(9999) / December / 31)));
     EXPECT_FALSE(arr[1].has_value());
+    // And back as parameters: far years, infinities (also through system_clock's max/min), arrays.
+    const Micros far = row.get<Micros>("far");
+    const std::vector<Micros> both{far, Micros::min()};
+    Result back = co_await conn.query(
+        "SELECT $1 = '9999-12-31 23:59:59.5+00'::timestamptz, $2 = 'infinity'::timestamptz, "
+        "$3 = '-infinity'::timestamptz, $4::timestamptz[] = "
+        "ARRAY['9999-12-31 23:59:59.5+00', '-infinity']::timestamptz[]",
+        far, Micros::max(), system_clock::time_point::min(), both);
+    for (int c = 0; c < 4; ++c) EXPECT_TRUE(back[0].get<bool>(c)) << c;
+    // Other durations still go through system_clock::time_point.
+    const sys_seconds secs = sys_days(year(2024) / February / 29) + 12h;
+    Result s = co_await conn.query("SELECT $1 = '2024-02-29 12:00:00+00'::timestamptz", secs);
+    EXPECT_TRUE(s[0].get<bool>(0));
 }
 
 // An interval whose days do not fit std::chrono::microseconds is refused, not wrapped.

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -38,6 +39,7 @@ template <> struct ArrayElementOid<std::string_view> { static constexpr std::uin
 template <> struct ArrayElementOid<const char*> { static constexpr std::uint32_t value = 25; };
 template <> struct ArrayElementOid<std::vector<std::byte>> { static constexpr std::uint32_t value = 17; };
 template <> struct ArrayElementOid<std::chrono::system_clock::time_point> { static constexpr std::uint32_t value = 1184; };
+template <> struct ArrayElementOid<std::chrono::sys_time<std::chrono::microseconds>> { static constexpr std::uint32_t value = 1184; };
 template <> struct ArrayElementOid<std::chrono::sys_days> { static constexpr std::uint32_t value = 1082; };
 template <> struct ArrayElementOid<Interval> { static constexpr std::uint32_t value = 1186; };
 // clang-format on
@@ -57,8 +59,13 @@ public:
     void add(std::span<const std::byte> v);  // bytea
     void add(const std::vector<std::byte>& v) { add(std::span<const std::byte>(v)); }
     void add(std::chrono::system_clock::time_point v);  // timestamptz, microseconds
-    void add(std::chrono::sys_days v);                  // date
-    void add(const Interval& v);                        // interval
+    // timestamptz for any year PostgreSQL accepts; max()/min() are 'infinity'/'-infinity'.
+    // (A template so that other sys_time durations keep converting to time_point unambiguously.)
+    template <class D>
+    requires std::same_as<D, std::chrono::microseconds>
+    void add(std::chrono::sys_time<D> v) { add_timestamp(v); }
+    void add(std::chrono::sys_days v);  // date
+    void add(const Interval& v);        // interval
     void add(std::nullopt_t) { add_null(); }
     template <class T>
     void add(const std::optional<T>& v) {
@@ -91,6 +98,8 @@ public:
     void fill(const char** values, int* lengths, int* formats, std::uint32_t* types) const noexcept;
 
 private:
+    void add_timestamp(std::chrono::sys_time<std::chrono::microseconds> v);
+    void add_timestamp_us(bool positive_infinity);  // 'infinity' / '-infinity'
     struct Slot {
         std::uint32_t oid = 0;
         int format = 0;
