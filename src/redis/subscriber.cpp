@@ -29,7 +29,7 @@ struct Subscriber::State {
     bool on_frame(Reply& r) {
         const bool mine = route(r);
         if (mine && impl)
-            for (detail::Waiter* w : impl->waiters) w->ev.set();
+            impl->wake_all_waiters();
         return mine;
     }
     bool route(Reply& r) {
