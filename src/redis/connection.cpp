@@ -107,7 +107,11 @@ void Connection::Impl::recycle(Pending* p) noexcept {
     }
     p->expected = 1;
     p->received = 0;
-    p->reply = Reply();
+    // A reply moved out by its caller holds no memory: skip the reset then.
+    Reply& r = p->reply;
+    if (r.mutable_str().capacity() > std::string().capacity() ||
+        (r.is_aggregate() && !r.elements().empty()) || r.attributes())
+        r = Reply();
     p->replies.clear();
     p->error = nullptr;
     p->done = false;
@@ -337,18 +341,22 @@ bool Connection::Impl::process() noexcept {
     while (rpos < wpos && !broken) {
         if (woken == kMaxWakesPerRound) return true;
         std::size_t used = 0;
-        std::optional<Reply> r;
-        try {
-            r = parser.parse(std::string_view(in.data() + rpos, wpos - rpos), used);
-        } catch (const std::exception& e) {
-            set_broken(e.what());
-            return false;
-        }
+        std::optional<Reply> r = parse_next(used);
+        if (broken) return false;
         rpos += used;
         if (!r) return false;
         if (deliver(*r, now)) ++woken;
     }
     return false;
+}
+
+std::optional<Reply> Connection::Impl::parse_next(std::size_t& used) noexcept {
+    try {
+        return parser.parse(std::string_view(in.data() + rpos, wpos - rpos), used);
+    } catch (const std::exception& e) {
+        set_broken(e.what());
+        return std::nullopt;
+    }
 }
 
 bool Connection::Impl::deliver(Reply& r, TimePoint& now) noexcept {

@@ -6,6 +6,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -184,6 +185,9 @@ private:
     // Dispatches the buffered replies; true if it stopped early, with more
     // buffered (kMaxWakesPerRound in connection.cpp).
     bool process() noexcept;
+    // The next reply in the read buffer, if complete; breaks the connection
+    // on a protocol error.
+    std::optional<Reply> parse_next(std::size_t& used) noexcept;
     // Hands one reply to its FIFO entry; true if that woke the entry's task.
     bool deliver(Reply& r, TimePoint& now) noexcept;
 
