@@ -136,8 +136,7 @@ void Connection::Impl::drop(Pending* p) noexcept {
 }
 
 Connection::Impl::PendingRef Connection::Impl::submit(const Command* cmds, std::size_t n,
-                                                      std::size_t expected,
-                                                      const Command* prefix,
+                                                      std::size_t expected, const Command* prefix,
                                                       const Command* suffix) {
     if (broken) throw ConnectionError("redis connection is broken: " + broken_reason);
     Pending* p = nullptr;

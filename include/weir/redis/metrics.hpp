@@ -38,7 +38,7 @@ struct MetricsSnapshot {
     // Command round trip, microseconds: from the write that sent the command
     // (one clock read per write) to its reply (one per read).
     Histogram::Snapshot latency;
-    PoolMetrics pool;                     // filled by Pool::metrics()
+    PoolMetrics pool;  // filled by Pool::metrics()
 };
 
 class Metrics {
