@@ -50,7 +50,7 @@ Connection::Impl::Impl() : in(kReadBuffer) {}
 Connection::Impl::~Impl() {
     set_broken("connection closed", false);
     while (Pending* p = free_) {
-        free_ = p->next;
+        free_ = p->next_;
         delete p;
     }
 }
@@ -62,6 +62,7 @@ void Connection::Impl::set_broken(const std::string& why, bool count_error) noex
         broken_reason = why;
     }
     while (Pending* p = queue.pop_front()) {
+        --queued;
         p->done = true;
         if (p->abandoned) {
             recycle(p);  // nobody waits for it
@@ -92,8 +93,8 @@ void Connection::Impl::kick() noexcept {
 
 detail::Pending* Connection::Impl::acquire() {
     if (Pending* p = free_) {
-        free_ = p->next;
-        p->next = nullptr;
+        free_ = p->next_;
+        p->next_ = nullptr;
         --free_count_;
         return p;
     }
@@ -118,7 +119,7 @@ void Connection::Impl::recycle(Pending* p) noexcept {
     p->abandoned = false;
     p->waiter.ev.clear();
     p->waiter.waiting = false;
-    p->next = free_;
+    p->next_ = free_;
     free_ = p;
     ++free_count_;
 }
@@ -166,6 +167,7 @@ Connection::Impl::PendingRef Connection::Impl::submit(const Command* cmds, std::
     }
     if (p) {
         queue.push_back(p);
+        ++queued;
         if (!unstamped) unstamped = p;
     }
     if (was_idle) kick();
@@ -270,7 +272,7 @@ void Connection::Impl::flush() noexcept {
     if (unstamped) {
         // One clock read per write: latency counts from here.
         const TimePoint now = Clock::now();
-        for (Pending* p = unstamped; p; p = p->next) p->written = now;
+        for (Pending* p = unstamped; p; p = p->next_) p->written = now;
         unstamped = nullptr;
     }
     try {
@@ -387,6 +389,7 @@ bool Connection::Impl::deliver(Reply& r, TimePoint& now) noexcept {
     }
     if (++p.received < p.expected) return false;
     Pending* done = queue.pop_front();
+    --queued;
     done->done = true;
     if (now == TimePoint{}) now = Clock::now();
     metrics->latency_us(static_cast<std::uint64_t>(
@@ -547,7 +550,7 @@ Task<std::optional<std::vector<Reply>>> Connection::transaction(Pipeline pl) {
 }
 
 bool Connection::is_broken() const noexcept { return !impl_ || impl_->broken; }
-std::size_t Connection::pending() const noexcept { return impl_ ? impl_->queue.size() : 0; }
+std::size_t Connection::pending() const noexcept { return impl_ ? impl_->queued : 0; }
 std::size_t Connection::abandoned() const noexcept { return impl_ ? impl_->abandoned_count : 0; }
 bool Connection::check_idle() noexcept {
     if (!impl_ || impl_->broken || !impl_->queue.empty()) return false;

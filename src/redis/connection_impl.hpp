@@ -44,7 +44,6 @@ struct Waiter {
 // One entry of the reply FIFO: a command, or a whole pipeline. Entries are
 // recycled by their connection (no allocation per command in steady state).
 struct Pending {
-    Pending* next = nullptr;  // in the FIFO, or in the connection's free list
     std::size_t expected = 1;
     std::size_t received = 0;
     Reply reply;                 // expected == 1
@@ -54,37 +53,10 @@ struct Pending {
     bool done = false;
     bool abandoned = false;
     Waiter waiter;
-};
-
-// The reply FIFO: an intrusive singly linked queue of entries.
-class PendingQueue {
-public:
-    bool empty() const noexcept { return head_ == nullptr; }
-    std::size_t size() const noexcept { return size_; }
-    Pending* front() const noexcept { return head_; }
-    void push_back(Pending* p) noexcept {
-        p->next = nullptr;
-        if (tail_)
-            tail_->next = p;
-        else
-            head_ = p;
-        tail_ = p;
-        ++size_;
-    }
-    Pending* pop_front() noexcept {
-        Pending* p = head_;
-        if (!p) return nullptr;
-        head_ = p->next;
-        if (!head_) tail_ = nullptr;
-        p->next = nullptr;
-        --size_;
-        return p;
-    }
-
-private:
-    Pending* head_ = nullptr;
-    Pending* tail_ = nullptr;
-    std::size_t size_ = 0;
+    // Links in the FIFO (next_ also in the connection's free list).
+    Pending* prev_ = nullptr;
+    Pending* next_ = nullptr;
+    bool linked_ = false;
 };
 
 // Waits for readability (and writability while output is pending); the
@@ -136,7 +108,8 @@ struct Connection::Impl {
     detail::Transport transport;
     std::string out;
     std::size_t out_pos = 0;
-    detail::PendingQueue queue;
+    weir::detail::WaitList<Pending> queue;
+    std::size_t queued = 0;        // entries in queue
     Pending* unstamped = nullptr;  // first entry queued since the last flush
     std::size_t abandoned_count = 0;
     RespParser parser;
