@@ -8,7 +8,9 @@
 //           same run: direct reads on (the payload goes from the socket straight
 //           into the reply) and off (copied through the read buffer), in
 //           alternating rounds; prints "big_direct|big_copy GETs/s client-CPU-us/GET"
-// Usage: redis_bench --port P | --url URL [--ops N] [--mode seq|pipe16|auto64|all|big]
+// Usage: redis_bench --port P | --url URL [--ops N] [--mode seq|pipe16|auto64|all|big] [--stats 1]
+// --stats 1 adds, on stderr, each mode's commands, writes and commands per write
+// (from the connection's metrics).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -76,7 +78,17 @@ Task<void> run_big(std::string url, std::size_t gets) {
     std::fflush(stdout);
 }
 
-Task<void> run(std::string url, std::size_t ops, std::string mode) {
+// Prints what the connection's metrics counted since `before` (stderr).
+void print_stats(const char* mode, const weir::redis::MetricsSnapshot& before,
+                 const weir::redis::MetricsSnapshot& after) {
+    const auto commands = after.commands_total - before.commands_total;
+    const auto writes = after.writes - before.writes;
+    std::fprintf(stderr, "%s: %llu commands, %llu writes, %.1f commands per write\n", mode,
+                 static_cast<unsigned long long>(commands), static_cast<unsigned long long>(writes),
+                 writes ? static_cast<double>(commands) / static_cast<double>(writes) : 0.0);
+}
+
+Task<void> run(std::string url, std::size_t ops, std::string mode, bool stats) {
     if (mode == "big") {
         co_await run_big(url, ops);
         co_return;
@@ -88,6 +100,7 @@ Task<void> run(std::string url, std::size_t ops, std::string mode) {
 
     if (mode == "all" || mode == "seq") {
         const std::size_t n = ops / 4;  // sequential is slow: fewer operations
+        const auto m0 = conn.metrics();
         auto t0 = Clock::now();
         for (std::size_t i = 0; i < n / 2; ++i) {
             const std::string k = "bench:s:" + std::to_string(i % 1000);
@@ -95,8 +108,10 @@ Task<void> run(std::string url, std::size_t ops, std::string mode) {
             co_await conn.cmd("GET", k);
         }
         std::printf("seq %.0f\n", rate(n / 2 * 2, t0));
+        if (stats) print_stats("seq", m0, conn.metrics());
     }
     if (mode == "all" || mode == "pipe16") {
+        const auto m0 = conn.metrics();
         auto t0 = Clock::now();
         std::size_t done = 0;
         for (std::size_t i = 0; done < ops; ++i) {
@@ -110,6 +125,7 @@ Task<void> run(std::string url, std::size_t ops, std::string mode) {
             done += r.size();
         }
         std::printf("pipe16 %.0f\n", rate(done, t0));
+        if (stats) print_stats("pipe16", m0, conn.metrics());
     }
     if (mode == "all" || mode == "auto64") {
         constexpr int kTasks = 64;
@@ -121,12 +137,14 @@ Task<void> run(std::string url, std::size_t ops, std::string mode) {
                 co_await conn.cmd("GET", k);
             }
         };
+        const auto m0 = conn.metrics();
         auto t0 = Clock::now();
         co_await weir::task_group([&](weir::TaskGroup& g) -> Task<void> {
             for (int t = 0; t < kTasks; ++t) g.spawn(worker(t));
             co_return;
         });
         std::printf("auto64 %.0f\n", rate(per_task * 2 * kTasks, t0));
+        if (stats) print_stats("auto64", m0, conn.metrics());
     }
     std::fflush(stdout);
 }
@@ -138,6 +156,7 @@ int main(int argc, char** argv) {
     std::string url;
     std::size_t ops = 400000;
     std::string mode = "all";
+    bool stats = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--port"))
             port = std::atoi(argv[i + 1]);
@@ -147,10 +166,12 @@ int main(int argc, char** argv) {
             ops = std::strtoull(argv[i + 1], nullptr, 10);
         else if (!std::strcmp(argv[i], "--mode"))
             mode = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--stats"))
+            stats = std::atoi(argv[i + 1]) != 0;
         else {
             std::fprintf(stderr,
                          "usage: redis_bench --port P | --url URL [--ops N] "
-                         "[--mode seq|pipe16|auto64|all|big]\n");
+                         "[--mode seq|pipe16|auto64|all|big] [--stats 1]\n");
             return 2;
         }
     }
@@ -159,6 +180,6 @@ int main(int argc, char** argv) {
     opts.worker_threads = 1;
     weir::Runtime rt(opts);
     if (url.empty()) url = "redis://127.0.0.1:" + std::to_string(port) + "/0";
-    rt.run(run(url, ops, mode));
+    rt.run(run(url, ops, mode, stats));
     return 0;
 }

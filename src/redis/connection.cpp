@@ -7,6 +7,7 @@
 #include "connection_impl.hpp"
 #include "weir/core/cancelled.hpp"
 #include "weir/core/errors.hpp"
+#include "weir/core/sleep.hpp"
 #include "weir/core/timeout.hpp"
 #include "weir/net/connect.hpp"
 #include "weir/net/tls.hpp"
@@ -17,6 +18,13 @@ namespace {
 
 constexpr std::size_t kReadBuffer = 256 * 1024;
 constexpr std::size_t kMinReadSpace = 64 * 1024;
+constexpr std::size_t kMaxFreeEntries = 256;  // recycled FIFO entries kept per connection
+// Replies that wake tasks are dispatched in rounds of at most this many: the
+// woken tasks queue their next commands and those are sent before the rest
+// of the buffered replies is dispatched, so the server works on them
+// meanwhile (one batch of all of them would leave it idle until the client
+// has dispatched every reply, and the client idle while the server works).
+constexpr std::size_t kMaxWakesPerRound = 32;
 
 bool pending_done(void* p) { return static_cast<detail::Pending*>(p)->done; }
 
@@ -39,7 +47,13 @@ void detail::prepare_tls(ConnectionOptions& o) {
 
 Connection::Impl::Impl() : in(kReadBuffer) {}
 
-Connection::Impl::~Impl() { set_broken("connection closed", false); }
+Connection::Impl::~Impl() {
+    set_broken("connection closed", false);
+    while (Pending* p = free_) {
+        free_ = p->next_;
+        delete p;
+    }
+}
 
 void Connection::Impl::set_broken(const std::string& why, bool count_error) noexcept {
     if (!broken) {
@@ -47,10 +61,13 @@ void Connection::Impl::set_broken(const std::string& why, bool count_error) noex
         broken = true;
         broken_reason = why;
     }
-    while (!queue.empty()) {
-        auto p = std::move(queue.front());
-        queue.pop_front();
+    while (Pending* p = queue.pop_front()) {
+        --queued;
         p->done = true;
+        if (p->abandoned) {
+            recycle(p);  // nobody waits for it
+            continue;
+        }
         if (!p->error) {
             try {
                 const std::string what = "redis connection lost: " + broken_reason;
@@ -62,57 +79,109 @@ void Connection::Impl::set_broken(const std::string& why, bool count_error) noex
         }
         p->waiter.ev.set();
     }
+    unstamped = nullptr;
     abandoned_count = 0;
     out.clear();
     out_pos = 0;
     transport.close();  // wakes a parked driver
-    for (Waiter* w : waiters) w->ev.set();
+    wake_all_waiters();
 }
 
 void Connection::Impl::kick() noexcept {
     if (parked) parked->kick();
 }
 
-std::shared_ptr<detail::Pending> Connection::Impl::submit(const Command* cmds, std::size_t n,
-                                                          std::size_t expected,
-                                                          const Command* prefix,
-                                                          const Command* suffix) {
-    if (broken) throw ConnectionError("redis connection is broken: " + broken_reason);
-    const bool was_idle = out_pos == out.size();
-    if (prefix) prefix->encode_to(out);
-    for (std::size_t i = 0; i < n; ++i) {
-        cmds[i].encode_to(out);
-        metrics->command(cmds[i].name());
+detail::Pending* Connection::Impl::acquire() {
+    if (Pending* p = free_) {
+        free_ = p->next_;
+        p->next_ = nullptr;
+        --free_count_;
+        return p;
     }
-    if (suffix) suffix->encode_to(out);
-    std::shared_ptr<Pending> p;
-    if (expected > 0) {
-        p = std::make_shared<Pending>();
-        p->expected = expected;
-        if (expected > 1) p->replies.reserve(expected);
-        p->started = Clock::now();
-        queue.push_back(p);
-    }
-    if (was_idle) kick();
-    return p;
+    return new Pending();
 }
 
-Task<void> Connection::Impl::await_reply(std::shared_ptr<Pending> p) {
+void Connection::Impl::recycle(Pending* p) noexcept {
+    if (free_count_ >= kMaxFreeEntries) {
+        delete p;
+        return;
+    }
+    p->expected = 1;
+    p->received = 0;
+    // A reply moved out by its caller holds no memory: skip the reset then.
+    Reply& r = p->reply;
+    if (r.mutable_str().capacity() > std::string().capacity() ||
+        (r.is_aggregate() && !r.elements().empty()) || r.attributes())
+        r = Reply();
+    p->replies.clear();
+    p->error = nullptr;
+    p->done = false;
+    p->abandoned = false;
+    p->waiter.ev.clear();
+    p->waiter.waiting = false;
+    p->next_ = free_;
+    free_ = p;
+    ++free_count_;
+}
+
+void Connection::Impl::drop(Pending* p) noexcept {
+    if (p->done) {
+        recycle(p);
+        return;
+    }
+    // The caller stopped waiting (cancelled, timed out): the reply is read
+    // and dropped when it arrives, and the entry recycled then.
+    p->abandoned = true;
+    ++abandoned_count;
+    metrics->abandoned();
+}
+
+Connection::Impl::PendingRef Connection::Impl::submit(const Command* cmds, std::size_t n,
+                                                      std::size_t expected, const Command* prefix,
+                                                      const Command* suffix) {
+    if (broken) throw ConnectionError("redis connection is broken: " + broken_reason);
+    Pending* p = nullptr;
+    if (expected > 0) {
+        p = acquire();
+        p->expected = expected;
+        if (expected > 1) {
+            try {
+                p->replies.reserve(expected);
+            } catch (...) {
+                recycle(p);
+                throw;
+            }
+        }
+    }
+    const bool was_idle = out_pos == out.size();
+    const std::size_t mark = out.size();
     try {
-        if (options.command_timeout) {
-            auto t = wait_until(&pending_done, p.get(), p->waiter);
-            co_await with_timeout(*options.command_timeout, std::move(t));
-        } else {
-            co_await wait_until(&pending_done, p.get(), p->waiter);
-        }
+        if (prefix) prefix->encode_to(out);
+        for (std::size_t i = 0; i < n; ++i) cmds[i].encode_to(out);
+        if (suffix) suffix->encode_to(out);
+        for (std::size_t i = 0; i < n; ++i) metrics->command(cmds[i].name());
     } catch (...) {
-        if (!p->done && !p->abandoned) {
-            p->abandoned = true;
-            ++abandoned_count;
-            metrics->abandoned();
-        }
+        out.resize(mark);  // nothing half queued: the stream stays in step
+        if (p) recycle(p);
         throw;
     }
+    if (p) {
+        queue.push_back(p);
+        ++queued;
+        if (!unstamped) unstamped = p;
+    }
+    if (was_idle) kick();
+    return PendingRef(this, p);
+}
+
+Task<void> Connection::Impl::await_reply(Pending& p) {
+    if (!options.command_timeout) return wait_until(&pending_done, &p, p.waiter);
+    return await_reply_timed(p);
+}
+
+Task<void> Connection::Impl::await_reply_timed(Pending& p) {
+    auto t = wait_until(&pending_done, &p, p.waiter);
+    co_await with_timeout(*options.command_timeout, std::move(t));
 }
 
 Task<void> Connection::Impl::wait_until(bool (*done)(void*), void* ctx, Waiter& w) {
@@ -139,7 +208,7 @@ Task<void> Connection::Impl::wait_until(bool (*done)(void*), void* ctx, Waiter& 
                 err = std::current_exception();
             }
             w.waiting = false;
-            std::erase(waiters, &w);
+            waiters.remove(&w);
             if (heir == &w) heir = nullptr;
             if (err) {
                 // We may have been chosen to drive: pass that on.
@@ -159,7 +228,7 @@ void Connection::Impl::hand_off() noexcept {
     // would be a lost wake-up (its reply came in the driver's last read and
     // it would leave without driving). Waiters already woken hand off in turn
     // as they leave wait_until.
-    for (Waiter* w : waiters) {
+    for (Waiter* w = waiters.front(); w; w = w->next_) {
         if (w->waiting && !w->ev.is_set()) {
             heir = w;
             w->ev.set();
@@ -169,11 +238,22 @@ void Connection::Impl::hand_off() noexcept {
 }
 
 Task<void> Connection::Impl::drive(bool (*done)(void*), void* ctx) {
+    // Tasks ready to run now (e.g. woken by the replies the last driver read)
+    // are about to queue their next commands: let them, so that all of them
+    // go out in one write with ours instead of ours alone first.
+    if (out_pos < out.size() && weir::detail::EventLoop::current()->pending_ready() > 0)
+        co_await weir::yield();
     for (;;) {
         if (broken) co_return;
         if (out_pos < out.size()) flush();
-        process();
+        const bool more = process();
         if (done(ctx) || broken) co_return;
+        if (more) {
+            // Let the tasks just woken queue their next commands, and send
+            // them before dispatching the rest (see kMaxWakesPerRound).
+            co_await weir::yield();
+            continue;
+        }
         switch (try_read()) {
             case ReadStatus::data:
                 continue;
@@ -189,6 +269,12 @@ Task<void> Connection::Impl::drive(bool (*done)(void*), void* ctx) {
 }
 
 void Connection::Impl::flush() noexcept {
+    if (unstamped) {
+        // One clock read per write: latency counts from here.
+        const TimePoint now = Clock::now();
+        for (Pending* p = unstamped; p; p = p->next_) p->written = now;
+        unstamped = nullptr;
+    }
     try {
         while (out_pos < out.size()) {
             const auto r =
@@ -250,36 +336,44 @@ Connection::Impl::ReadStatus Connection::Impl::try_read() noexcept {
     return ReadStatus::closed;
 }
 
-void Connection::Impl::process() noexcept {
+bool Connection::Impl::process() noexcept {
+    TimePoint now{};  // read once, when the first reply here completes an entry
+    std::size_t woken = 0;
     while (rpos < wpos && !broken) {
+        if (woken == kMaxWakesPerRound) return true;
         std::size_t used = 0;
-        std::optional<Reply> r;
-        try {
-            r = parser.parse(std::string_view(in.data() + rpos, wpos - rpos), used);
-        } catch (const std::exception& e) {
-            set_broken(e.what());
-            return;
-        }
+        std::optional<Reply> r = parse_next(used);
+        if (broken) return false;
         rpos += used;
-        if (!r) return;
-        deliver(std::move(*r));
+        if (!r) return false;
+        if (deliver(*r, now)) ++woken;
+    }
+    return false;
+}
+
+std::optional<Reply> Connection::Impl::parse_next(std::size_t& used) noexcept {
+    try {
+        return parser.parse(std::string_view(in.data() + rpos, wpos - rpos), used);
+    } catch (const std::exception& e) {
+        set_broken(e.what());
+        return std::nullopt;
     }
 }
 
-void Connection::Impl::deliver(Reply r) noexcept {
+bool Connection::Impl::deliver(Reply& r, TimePoint& now) noexcept {
     if (push_sink) {
         try {
-            if (push_sink(r)) return;
+            if (push_sink(r)) return false;
         } catch (...) {
             set_broken("pub/sub message could not be stored");
-            return;
+            return false;
         }
     } else if (r.type() == ReplyType::push) {
-        return;  // out-of-band (e.g. client tracking): not a reply to a command
+        return false;  // out-of-band (e.g. client tracking): not a reply to a command
     }
     if (queue.empty()) {
         set_broken("protocol error: a reply arrived with no command waiting for it");
-        return;
+        return false;
     }
     Pending& p = *queue.front();
     if (r.is_error()) metrics->server_error();
@@ -290,21 +384,23 @@ void Connection::Impl::deliver(Reply r) noexcept {
             p.replies.push_back(std::move(r));
         } catch (...) {
             set_broken("out of memory");
-            return;
+            return false;
         }
     }
-    if (++p.received < p.expected) return;
-    auto done = std::move(queue.front());
-    queue.pop_front();
+    if (++p.received < p.expected) return false;
+    Pending* done = queue.pop_front();
+    --queued;
     done->done = true;
+    if (now == TimePoint{}) now = Clock::now();
     metrics->latency_us(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - done->started)
-            .count()));
+        std::chrono::duration_cast<std::chrono::microseconds>(now - done->written).count()));
     if (done->abandoned) {
         --abandoned_count;  // reply dropped: nobody waits for it
-        return;
+        recycle(done);
+        return false;
     }
     done->waiter.ev.set();
+    return true;
 }
 
 // --- Connection ---------------------------------------------------------------------------
@@ -411,7 +507,7 @@ Task<Reply> Connection::execute(Command c) {
     auto impl = impl_;
     if (!impl) throw ConnectionError("redis connection is closed");
     auto p = impl->submit(&c, 1, 1);
-    co_await impl->await_reply(p);
+    co_await impl->await_reply(*p);
     if (p->error) std::rethrow_exception(p->error);
     if (p->reply.is_error()) throw ServerError(std::string(p->reply.str()), c.name());
     co_return std::move(p->reply);
@@ -423,7 +519,7 @@ Task<std::vector<Reply>> Connection::pipeline(Pipeline pl) {
     if (pl.empty()) co_return std::vector<Reply>{};
     const auto& cmds = pl.commands();
     auto p = impl->submit(cmds.data(), cmds.size(), cmds.size());
-    co_await impl->await_reply(p);
+    co_await impl->await_reply(*p);
     if (p->error) std::rethrow_exception(p->error);
     if (cmds.size() == 1) {
         std::vector<Reply> one;
@@ -440,7 +536,7 @@ Task<std::optional<std::vector<Reply>>> Connection::transaction(Pipeline pl) {
     const Command multi("MULTI");
     const Command exec("EXEC");
     auto p = impl->submit(cmds.data(), cmds.size(), cmds.size() + 2, &multi, &exec);
-    co_await impl->await_reply(p);
+    co_await impl->await_reply(*p);
     if (p->error) std::rethrow_exception(p->error);
     Reply& result = p->replies.back();
     if (result.is_nil()) co_return std::nullopt;
@@ -454,7 +550,7 @@ Task<std::optional<std::vector<Reply>>> Connection::transaction(Pipeline pl) {
 }
 
 bool Connection::is_broken() const noexcept { return !impl_ || impl_->broken; }
-std::size_t Connection::pending() const noexcept { return impl_ ? impl_->queue.size() : 0; }
+std::size_t Connection::pending() const noexcept { return impl_ ? impl_->queued : 0; }
 std::size_t Connection::abandoned() const noexcept { return impl_ ? impl_->abandoned_count : 0; }
 bool Connection::check_idle() noexcept {
     if (!impl_ || impl_->broken || !impl_->queue.empty()) return false;

@@ -3,16 +3,18 @@
 // parser, and the "whoever waits drives" I/O loop.
 #pragma once
 
-#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "transport.hpp"
 #include "weir/core/clock.hpp"
 #include "weir/core/detail/cancellable_wait.hpp"
+#include "weir/core/detail/wait_list.hpp"
 #include "weir/core/event.hpp"
 #include "weir/core/task.hpp"
 #include "weir/redis/command.hpp"
@@ -30,23 +32,31 @@ namespace weir::redis::detail {
 void prepare_tls(ConnectionOptions& options);
 
 // A task parked until something changes (its reply arrived, or it must
-// take over driving the socket).
+// take over driving the socket). Linked into Impl::waiters while parked.
 struct Waiter {
     Event ev;
     bool waiting = false;
+    Waiter* prev_ = nullptr;
+    Waiter* next_ = nullptr;
+    bool linked_ = false;
 };
 
-// One entry of the reply FIFO: a command, or a whole pipeline.
+// One entry of the reply FIFO: a command, or a whole pipeline. Entries are
+// recycled by their connection (no allocation per command in steady state).
 struct Pending {
     std::size_t expected = 1;
     std::size_t received = 0;
     Reply reply;                 // expected == 1
     std::vector<Reply> replies;  // expected > 1
     std::exception_ptr error;
-    TimePoint started;
+    TimePoint written{};  // when the write that carried the command started
     bool done = false;
     bool abandoned = false;
     Waiter waiter;
+    // Links in the FIFO (next_ also in the connection's free list).
+    Pending* prev_ = nullptr;
+    Pending* next_ = nullptr;
+    bool linked_ = false;
 };
 
 // Waits for readability (and writability while output is pending); the
@@ -91,13 +101,16 @@ namespace weir::redis {
 struct Connection::Impl {
     using Pending = detail::Pending;
     using Waiter = detail::Waiter;
+    class PendingRef;
 
     ConnectionOptions options;
     std::shared_ptr<Metrics> metrics;
     detail::Transport transport;
     std::string out;
     std::size_t out_pos = 0;
-    std::deque<std::shared_ptr<Pending>> queue;
+    weir::detail::WaitList<Pending> queue;
+    std::size_t queued = 0;        // entries in queue
+    Pending* unstamped = nullptr;  // first entry queued since the last flush
     std::size_t abandoned_count = 0;
     RespParser parser;
     std::vector<char> in;
@@ -108,7 +121,7 @@ struct Connection::Impl {
     std::string broken_reason = "not connected";
     bool tls_failure = false;  // broken by TLS itself: pending commands get TlsError
     detail::ReadyWait* parked = nullptr;
-    std::vector<Waiter*> waiters;
+    weir::detail::WaitList<Waiter> waiters;
     Waiter* heir = nullptr;  // woken by hand_off() to take over driving
     int protocol = 2;
     // Subscriber mode: pub/sub frames go here instead of the FIFO.
@@ -118,27 +131,67 @@ struct Connection::Impl {
     ~Impl();
 
     // Queues commands as one FIFO entry expecting `expected` replies
-    // (0: nothing is expected back; returns null). Throws ConnectionError.
-    std::shared_ptr<Pending> submit(const Command* cmds, std::size_t n, std::size_t expected,
-                                    const Command* prefix = nullptr,
-                                    const Command* suffix = nullptr);
+    // (0: nothing is expected back; returns an empty ref). Throws ConnectionError.
+    PendingRef submit(const Command* cmds, std::size_t n, std::size_t expected,
+                      const Command* prefix = nullptr, const Command* suffix = nullptr);
     // Waits until the entry completes (driving the socket when nobody else
-    // does); marks it abandoned if the wait ends early.
-    Task<void> await_reply(std::shared_ptr<Pending> p);
+    // does), within options.command_timeout if set. When the wait ends early,
+    // the caller's PendingRef marks the entry abandoned.
+    Task<void> await_reply(Pending& p);
     // Waits until done(ctx) (or the connection breaks), driving as needed.
     Task<void> wait_until(bool (*done)(void*), void* ctx, Waiter& w);
 
     void set_broken(const std::string& why, bool count_error = true) noexcept;
     void kick() noexcept;
+    // Wakes every parked task to re-check its condition.
+    void wake_all_waiters() noexcept {
+        for (Waiter* w = waiters.front(); w; w = w->next_) w->ev.set();
+    }
 
 private:
+    Task<void> await_reply_timed(Pending& p);
     Task<void> drive(bool (*done)(void*), void* ctx);
     void hand_off() noexcept;
     void flush() noexcept;
     enum class ReadStatus { data, again, closed };
     ReadStatus try_read() noexcept;
-    void process() noexcept;
-    void deliver(Reply r) noexcept;
+    // Dispatches the buffered replies; true if it stopped early, with more
+    // buffered (kMaxWakesPerRound in connection.cpp).
+    bool process() noexcept;
+    // The next reply in the read buffer, if complete; breaks the connection
+    // on a protocol error.
+    std::optional<Reply> parse_next(std::size_t& used) noexcept;
+    // Hands one reply to its FIFO entry; true if that woke the entry's task.
+    bool deliver(Reply& r, TimePoint& now) noexcept;
+
+    // Recycled FIFO entries.
+    Pending* acquire();
+    void recycle(Pending* p) noexcept;
+    // The caller let go of `p`: recycled if complete, else abandoned (its
+    // reply is read and dropped when it arrives).
+    void drop(Pending* p) noexcept;
+    Pending* free_ = nullptr;
+    std::size_t free_count_ = 0;
+};
+
+// A caller's hold on its FIFO entry (one per submit() expecting replies):
+// gives it back to the connection when it goes, so a caller that stops
+// waiting early (cancelled, timed out) leaves an abandoned entry behind.
+class Connection::Impl::PendingRef {
+public:
+    PendingRef() noexcept = default;
+    PendingRef(Impl* impl, Pending* p) noexcept : impl_(impl), p_(p) {}
+    PendingRef(PendingRef&& o) noexcept : impl_(o.impl_), p_(std::exchange(o.p_, nullptr)) {}
+    PendingRef& operator=(PendingRef&&) = delete;
+    ~PendingRef() {
+        if (p_) impl_->drop(p_);
+    }
+    Pending& operator*() const noexcept { return *p_; }
+    Pending* operator->() const noexcept { return p_; }
+
+private:
+    Impl* impl_ = nullptr;
+    Pending* p_ = nullptr;
 };
 
 }  // namespace weir::redis

@@ -148,7 +148,7 @@ bool operator==(const Reply& a, const Reply& b) noexcept {
         case ReplyType::push:
             return a.elems_ == b.elems_;
         default:
-            return a.str_ == b.str_ && a.fmt_ == b.fmt_;
+            return a.str_ == b.str_ && a.format() == b.format();
     }
 }
 
@@ -172,7 +172,7 @@ std::string Reply::debug_string() const {
         case ReplyType::bulk_string:
             return "\"" + str_ + "\"";
         case ReplyType::verbatim:
-            return "(" + fmt_ + ") \"" + str_ + "\"";
+            return "(" + std::string(format()) + ") \"" + str_ + "\"";
         default:
             break;
     }

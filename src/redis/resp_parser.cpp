@@ -1,5 +1,6 @@
 #include "weir/redis/resp_parser.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -123,9 +124,44 @@ bool RespParser::complete(Reply v, std::optional<Reply>& out) {
     }
 }
 
+bool RespParser::parse_whole_simple(std::string_view in, std::size_t& used,
+                                    std::optional<Reply>& out) {
+    const char type = in[0];
+    if (type != '+' && type != ':' && type != '$') return false;
+    const void* lf = std::memchr(in.data(), '\n', std::min(in.size(), limits_.max_line_length + 2));
+    if (!lf) return false;
+    const auto nl = static_cast<std::size_t>(static_cast<const char*>(lf) - in.data());
+    if (nl < 3 || in[nl - 1] != '\r') return false;
+    const std::string_view text = in.substr(1, nl - 2);
+    if (type == '+') {
+        out.emplace(ReplyType::simple_string, std::string(text));
+        used = nl + 1;
+        return true;
+    }
+    std::int64_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || end != text.data() + text.size()) return false;
+    if (type == ':') {
+        out.emplace(Reply::integer(v));
+        used = nl + 1;
+        return true;
+    }
+    if (v < 0 || static_cast<std::uint64_t>(v) > limits_.max_bulk_length) return false;
+    const auto n = static_cast<std::size_t>(v);
+    const std::size_t body = nl + 1;
+    if (in.size() - body < n + 2 || in[body + n] != '\r' || in[body + n + 1] != '\n') return false;
+    out.emplace(ReplyType::bulk_string, std::string(in.substr(body, n)));
+    used = body + n + 2;
+    return true;
+}
+
 std::optional<Reply> RespParser::parse(std::string_view in, std::size_t& used) {
     std::size_t pos = 0;
     std::optional<Reply> out;
+    // The usual reply, a whole simple string, integer or bulk string at the
+    // top level, is built in one go. Anything else (aggregates, attributes,
+    // nil, incomplete or invalid input) takes the general path.
+    if (!in.empty() && idle() && parse_whole_simple(in, used, out)) return out;
     for (;;) {
         if (state_ == State::bulk_body) {
             const std::size_t take = std::min(bulk_left_, in.size() - pos);

@@ -28,8 +28,7 @@ struct Subscriber::State {
     // next() waits, or the reverse) are woken to re-check their condition.
     bool on_frame(Reply& r) {
         const bool mine = route(r);
-        if (mine && impl)
-            for (detail::Waiter* w : impl->waiters) w->ev.set();
+        if (mine && impl) impl->wake_all_waiters();
         return mine;
     }
     bool route(Reply& r) {

@@ -98,6 +98,43 @@ TEST(RedisCommand, EncodesArguments) {
         "*7\r\n$3\r\nset\r\n$1\r\nk\r\n$1\r\nv\r\n$2\r\n10\r\n$3\r\n1.5\r\n$1\r\na\r\n$1\r\nb\r\n");
 }
 
+// Small commands are encoded inline, bigger ones on the heap: copies, moves
+// and appends across that boundary keep every byte.
+TEST(RedisCommand, InlineAndHeapEncodingsCopyMoveAndAppend) {
+    const std::string big(300, 'x');
+    const std::string big_enc = "$300\r\n" + big + "\r\n";
+    Command small("GET", "k");
+    Command grown("SET", "k");
+    grown.arg(big);  // outgrows the inline space
+    EXPECT_EQ(small.encoded(), "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+    EXPECT_EQ(grown.encoded(), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n" + big_enc);
+
+    Command small_copy(small);
+    Command grown_copy(grown);
+    EXPECT_EQ(small_copy.encoded(), small.encoded());
+    EXPECT_EQ(grown_copy.encoded(), grown.encoded());
+    Command moved_small(std::move(small_copy));
+    Command moved_grown(std::move(grown_copy));
+    EXPECT_EQ(moved_small.encoded(), small.encoded());
+    EXPECT_EQ(moved_grown.encoded(), grown.encoded());
+    moved_small = grown;  // inline <- heap
+    EXPECT_EQ(moved_small.encoded(), grown.encoded());
+    moved_grown = small;  // heap <- inline
+    EXPECT_EQ(moved_grown.encoded(), small.encoded());
+    moved_grown = std::move(moved_small);
+    EXPECT_EQ(moved_grown.encoded(), grown.encoded());
+    EXPECT_EQ(moved_grown.name(), "SET");
+
+    Command twice("MGET", "a");
+    twice.append_encoded_args(twice);  // appending itself
+    EXPECT_EQ(twice.argc(), 4u);
+    EXPECT_EQ(twice.encoded(), "*4\r\n$4\r\nMGET\r\n$1\r\na\r\n$4\r\nMGET\r\n$1\r\na\r\n");
+    Command tail;
+    tail.append_encoded_args(grown);
+    EXPECT_EQ(tail.name(), "SET");
+    EXPECT_EQ(tail.encoded(), grown.encoded());
+}
+
 WEIR_TEST(RedisConnection, Resp3RoundTrip) {
     auto conn = co_await Connection::connect(url());
     EXPECT_EQ(conn.protocol(), 3);

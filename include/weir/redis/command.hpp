@@ -7,11 +7,14 @@
 //
 // Arguments may be anything convertible to std::string_view, integers,
 // floating-point numbers (shortest round-trip form) or ranges of those.
+// Small commands (up to ~100 encoded bytes) are built without allocating.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <ranges>
 #include <string>
 #include <string_view>
@@ -29,11 +32,18 @@ public:
     }
 
     Command& arg(std::string_view s) {
-        body_ += '$';
-        append_number(static_cast<std::uint64_t>(s.size()));
-        body_ += "\r\n";
-        body_.append(s);
-        body_ += "\r\n";
+        // "$<length>\r\n<bytes>\r\n"
+        char head[24];
+        head[0] = '$';
+        auto r = std::to_chars(head + 1, head + sizeof head - 2, s.size());
+        r.ptr[0] = '\r';
+        r.ptr[1] = '\n';
+        const auto n = static_cast<std::size_t>(r.ptr + 2 - head);
+        char* p = body_.extend(n + s.size() + 2);
+        std::memcpy(p, head, n);
+        if (!s.empty()) std::memcpy(p + n, s.data(), s.size());
+        p[n + s.size()] = '\r';
+        p[n + s.size() + 1] = '\n';
         if (argc_ == 0) set_name(s);
         ++argc_;
         return *this;
@@ -65,8 +75,13 @@ public:
 
     // Appends all arguments of `other` after ours.
     Command& append_encoded_args(const Command& other) {
+        if (this == &other) {
+            const Command copy(other);
+            return append_encoded_args(copy);
+        }
         if (argc_ == 0) name_ = other.name_;
-        body_ += other.body_;
+        const std::string_view b = other.body_.view();
+        if (!b.empty()) std::memcpy(body_.extend(b.size()), b.data(), b.size());
         argc_ += other.argc_;
         return *this;
     }
@@ -78,12 +93,13 @@ public:
 
     // Appends the RESP encoding to `out`.
     void encode_to(std::string& out) const {
-        out += '*';
-        char buf[24];
-        auto r = std::to_chars(buf, buf + sizeof buf, argc_);
-        out.append(buf, r.ptr);
-        out += "\r\n";
-        out += body_;
+        char head[24];
+        head[0] = '*';
+        auto r = std::to_chars(head + 1, head + sizeof head - 2, argc_);
+        r.ptr[0] = '\r';
+        r.ptr[1] = '\n';
+        out.append(head, r.ptr + 2);
+        out += body_.view();
     }
     std::string encoded() const {
         std::string s;
@@ -92,18 +108,81 @@ public:
     }
 
 private:
-    void append_number(std::uint64_t n) {
-        char buf[24];
-        auto r = std::to_chars(buf, buf + sizeof buf, n);
-        body_.append(buf, r.ptr);
-    }
+    // The encoded arguments: inline up to kInline bytes, on the heap beyond.
+    class Buffer {
+    public:
+        Buffer() noexcept = default;
+        Buffer(const Buffer& o) { copy_from(o); }
+        Buffer(Buffer&& o) noexcept { take(o); }
+        Buffer& operator=(const Buffer& o) {
+            if (this != &o) {
+                size_ = 0;
+                copy_from(o);
+            }
+            return *this;
+        }
+        Buffer& operator=(Buffer&& o) noexcept {
+            if (this != &o) {
+                release();
+                take(o);
+            }
+            return *this;
+        }
+        ~Buffer() { release(); }
+
+        // Grows by n bytes and returns where they go.
+        char* extend(std::size_t n) {
+            if (cap_ - size_ < n) grow(size_ + n);
+            char* p = data_ + size_;
+            size_ += n;
+            return p;
+        }
+        std::string_view view() const noexcept { return {data_, size_}; }
+
+    private:
+        static constexpr std::size_t kInline = 96;
+        void copy_from(const Buffer& o) {
+            if (o.size_ > 0) std::memcpy(extend(o.size_), o.data_, o.size_);
+        }
+        void grow(std::size_t need) {
+            const std::size_t cap = std::max(need, cap_ * 2);
+            char* d = new char[cap];
+            if (size_ > 0) std::memcpy(d, data_, size_);
+            release();
+            data_ = d;
+            cap_ = cap;
+        }
+        void release() noexcept {
+            if (data_ != inline_) delete[] data_;
+            data_ = inline_;
+            cap_ = kInline;
+        }
+        void take(Buffer& o) noexcept {
+            size_ = o.size_;
+            if (o.data_ == o.inline_) {
+                if (size_ > 0) std::memcpy(inline_, o.inline_, size_);
+            } else {
+                data_ = o.data_;
+                cap_ = o.cap_;
+                o.data_ = o.inline_;
+                o.cap_ = kInline;
+            }
+            o.size_ = 0;
+        }
+
+        char* data_ = inline_;
+        std::size_t size_ = 0;
+        std::size_t cap_ = kInline;
+        char inline_[kInline];
+    };
+
     void set_name(std::string_view s) {
         name_.assign(s);
         for (char& c : name_)
             if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
     }
 
-    std::string body_;
+    Buffer body_;
     std::string name_;
     std::size_t argc_ = 0;
 };

@@ -35,15 +35,28 @@ struct MetricsSnapshot {
     std::uint64_t writes = 0;             // write system calls (batching: commands_total / writes)
     std::uint64_t connects = 0;           // successful connects (first ones and reconnects)
     std::uint64_t reconnects = 0;         // connects that replaced a lost connection
-    Histogram::Snapshot latency;          // command round trip, microseconds
-    PoolMetrics pool;                     // filled by Pool::metrics()
+    // Command round trip, microseconds: from the write that sent the command
+    // (one clock read per write) to its reply (one per read).
+    Histogram::Snapshot latency;
+    PoolMetrics pool;  // filled by Pool::metrics()
 };
 
 class Metrics {
 public:
     void command(const std::string& name) {
-        ++commands_[name];
         ++commands_total_;
+        // The few names in use right now (SET and GET, say) skip the hash
+        // lookup; the counters of an unordered_map never move.
+        for (Recent& r : recent_)
+            if (r.counter && r.name == name) {
+                ++*r.counter;
+                return;
+            }
+        std::uint64_t& c = commands_[name];
+        ++c;
+        Recent& slot = recent_[next_recent_++ % kRecent];
+        slot.name = name;
+        slot.counter = &c;
     }
     void latency_us(std::uint64_t us) noexcept { latency_.record(us); }
     void server_error() noexcept { ++server_errors_; }
@@ -67,8 +80,20 @@ public:
         return s;
     }
 
+    Metrics() = default;
+    // Not copyable (the cache points into the map).
+    Metrics(const Metrics&) = delete;
+    Metrics& operator=(const Metrics&) = delete;
+
 private:
+    static constexpr std::size_t kRecent = 4;
+    struct Recent {
+        std::string name;
+        std::uint64_t* counter = nullptr;
+    };
     std::unordered_map<std::string, std::uint64_t> commands_;
+    Recent recent_[kRecent];
+    std::size_t next_recent_ = 0;
     std::uint64_t commands_total_ = 0;
     std::uint64_t server_errors_ = 0;
     std::uint64_t connection_errors_ = 0;

@@ -100,7 +100,7 @@ public:
     // Moves the text out (same types as str()).
     std::string take_str();
     // Verbatim format ("txt", "mkd"); empty for other types.
-    std::string_view format() const noexcept { return fmt_; }
+    std::string_view format() const noexcept { return {fmt_, fmt_len_}; }
     // Error replies: the first word ("ERR", "WRONGTYPE") and the rest.
     std::string_view error_prefix() const;
     std::string_view error_message() const;
@@ -137,17 +137,22 @@ public:
 
     // Parser plumbing.
     Reply(ReplyType t, std::string s) : type_(t), str_(std::move(s)) {}
-    void set_format(std::string_view f) { fmt_.assign(f); }
+    // RESP3 formats are 3 bytes; longer ones are cut there.
+    void set_format(std::string_view f) noexcept {
+        fmt_len_ = static_cast<std::uint8_t>(f.size() < sizeof fmt_ ? f.size() : sizeof fmt_);
+        for (std::size_t i = 0; i < fmt_len_; ++i) fmt_[i] = f[i];
+    }
     std::string& mutable_str() noexcept { return str_; }
 
 private:
     [[noreturn]] void type_error(const char* wanted) const;
 
     ReplyType type_ = ReplyType::nil;
+    std::uint8_t fmt_len_ = 0;
+    char fmt_[3] = {};  // verbatim format, inline: moving a Reply stays cheap
     std::int64_t int_ = 0;
     double dbl_ = 0;
     std::string str_;
-    std::string fmt_;
     std::vector<Reply> elems_;
     std::shared_ptr<const std::vector<Reply>> attrs_;
 };

@@ -75,6 +75,9 @@ private:
     // Adds a finished value to the enclosing aggregate; true if that
     // finished a top-level reply (moved to `out`).
     bool complete(Reply v, std::optional<Reply>& out);
+    // A whole top-level +, : or $ reply at the start of `in` (idle parser only):
+    // true and the reply in `out`; false leaves everything to the general path.
+    bool parse_whole_simple(std::string_view in, std::size_t& used, std::optional<Reply>& out);
     Reply start(ReplyType t, std::string s = {});
     void attach(Reply& r);
     void start_body(std::size_t n);
