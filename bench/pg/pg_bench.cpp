@@ -3,7 +3,7 @@
 // uniform in [1, 10000]), for bench/pg/run.
 //
 //     pg_bench --url URL --mode pool|pipeline --concurrency N --seconds S [--warmup S]
-//              [--shards K] [--read-only]
+//              [--shards K] [--read-only] [--queries Q]
 //
 // pool:     N tasks over a pg::Pool of N connections (like pgbench -c N); with
 //           --shards K (default 1) the tasks are spread over K shards and each
@@ -12,6 +12,8 @@
 //           the sequential single-connection case), one shard.
 // --read-only: the queries go through Connection::query(read_only, ...), so
 //           concurrent ones on a connection share one Sync.
+// --queries Q: the measured window ends after Q queries instead of S seconds
+//           (for instruction, system call and allocation counts per query).
 // Prints one line: mode, concurrency, queries, seconds, q/s and the process's
 // CPU-seconds (user+sys, all threads) during the measured window.
 #include <sys/resource.h>
@@ -44,6 +46,7 @@ struct Args {
     double warmup = 1;
     int shards = 1;
     bool read_only = false;
+    std::uint64_t queries = 0;  // --queries (0: --seconds decides)
 };
 
 double cpu_seconds() {
@@ -57,7 +60,9 @@ double cpu_seconds() {
 struct Shared {
     std::atomic<bool> measuring{false};
     std::atomic<bool> stop{false};
-    bool read_only = false;  // --read-only, set before any worker starts
+    bool read_only = false;                 // --read-only, set before any worker starts
+    std::uint64_t limit = 0;                // --queries: stop after this many measured queries
+    std::atomic<std::uint64_t> counted{0};  // measured queries so far (with limit only)
 };
 
 // Per shard (own cache line): written by that shard only.
@@ -67,8 +72,7 @@ struct alignas(64) Counts {
 };
 
 // One query, checked against the expected row.
-weir::Task<void> one_query(weir::pg::Connection& conn, std::int32_t id, const Shared& s,
-                           Counts& c) {
+weir::Task<void> one_query(weir::pg::Connection& conn, std::int32_t id, Shared& s, Counts& c) {
     static constexpr const char* kSql = "SELECT name, price FROM items WHERE id = $1";
     weir::pg::Result r;
     if (s.read_only) {
@@ -78,17 +82,20 @@ weir::Task<void> one_query(weir::pg::Connection& conn, std::int32_t id, const Sh
     }
     if (r.rows() != 1 || r[0].get<std::string>(0) != "item-" + std::to_string(id)) ++c.bad;
     (void)r[0].get<std::string>(1);
-    if (s.measuring.load(std::memory_order_relaxed)) ++c.queries;
+    if (s.measuring.load(std::memory_order_relaxed)) {
+        ++c.queries;
+        if (s.limit != 0 && s.counted.fetch_add(1, std::memory_order_relaxed) + 1 >= s.limit)
+            s.stop = true;
+    }
 }
 
-weir::Task<void> worker_conn(weir::pg::Connection& conn, const Shared& s, Counts& c,
-                             unsigned seed) {
+weir::Task<void> worker_conn(weir::pg::Connection& conn, Shared& s, Counts& c, unsigned seed) {
     std::minstd_rand rng(seed);
     std::uniform_int_distribution<std::int32_t> ids(1, 10000);
     while (!s.stop.load(std::memory_order_relaxed)) co_await one_query(conn, ids(rng), s, c);
 }
 
-weir::Task<void> worker_pool(weir::pg::Pool& pool, const Shared& s, Counts& c, unsigned seed) {
+weir::Task<void> worker_pool(weir::pg::Pool& pool, Shared& s, Counts& c, unsigned seed) {
     std::minstd_rand rng(seed);
     std::uniform_int_distribution<std::int32_t> ids(1, 10000);
     while (!s.stop.load(std::memory_order_relaxed)) {
@@ -98,7 +105,7 @@ weir::Task<void> worker_pool(weir::pg::Pool& pool, const Shared& s, Counts& c, u
 }
 
 // This shard's share of the pool workers (tasks i with i % shards == shard).
-weir::Task<void> shard_workers(weir::pg::Pool& pool, const Shared& s, std::vector<Counts>& counts,
+weir::Task<void> shard_workers(weir::pg::Pool& pool, Shared& s, std::vector<Counts>& counts,
                                int concurrency) {
     const unsigned shard = weir::this_shard();
     const int shards = static_cast<int>(counts.size());
@@ -115,7 +122,12 @@ weir::Task<void> drive(Shared& s, const Args& a, double& measured, double& cpu) 
     s.measuring = true;
     const auto t0 = Clock::now();
     const double c0 = cpu_seconds();
-    co_await weir::sleep_for(std::chrono::duration<double>(a.seconds));
+    if (s.limit == 0) {
+        co_await weir::sleep_for(std::chrono::duration<double>(a.seconds));
+    } else {
+        while (!s.stop.load(std::memory_order_relaxed))
+            co_await weir::sleep_for(std::chrono::milliseconds(20));
+    }
     s.measuring = false;
     cpu = cpu_seconds() - c0;
     measured = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -125,6 +137,7 @@ weir::Task<void> drive(Shared& s, const Args& a, double& measured, double& cpu) 
 weir::Task<int> run(Args a) {
     Shared s;
     s.read_only = a.read_only;
+    s.limit = a.queries;
     std::vector<Counts> counts(static_cast<std::size_t>(a.shards));
     double measured = 0;
     double cpu = 0;
@@ -193,15 +206,18 @@ int main(int argc, char** argv) {
             a.shards = std::stoi(value());
         } else if (k == "--read-only") {
             a.read_only = true;
+        } else if (k == "--queries") {
+            a.queries = std::stoull(value());
         } else {
             std::fprintf(stderr, "pg_bench: unknown argument %s\n", argv[i]);
             return 2;
         }
     }
     if (a.url.empty() || a.concurrency < 1 || a.shards < 1 || (a.mode != "pool" && a.shards != 1)) {
-        std::fprintf(stderr,
-                     "usage: pg_bench --url URL [--mode pool|pipeline] [--concurrency N] "
-                     "[--seconds S] [--warmup S] [--shards K (pool mode)] [--read-only]\n");
+        std::fprintf(
+            stderr,
+            "usage: pg_bench --url URL [--mode pool|pipeline] [--concurrency N] "
+            "[--seconds S] [--warmup S] [--shards K (pool mode)] [--read-only] [--queries Q]\n");
         return 2;
     }
     weir::RuntimeOptions ro;
