@@ -1037,6 +1037,15 @@ Task<Notification> Connection::next_notification() {
     }
 }
 
+Task<void> Connection::drain() {
+    if (!impl_) co_return;
+    auto impl = impl_;
+    while (!impl->broken && !impl->queue.empty()) {
+        auto last = impl->queue.back();
+        co_await impl->wait_done(std::move(last));
+    }
+}
+
 bool Connection::is_broken() const noexcept { return !impl_ || impl_->broken; }
 std::size_t Connection::pending() const noexcept { return impl_ ? impl_->queue.size() : 0; }
 

@@ -202,6 +202,9 @@ public:
     bool is_broken() const noexcept;
     // Requests sent or queued whose results have not all arrived.
     std::size_t pending() const noexcept;
+    // Waits until pending() is 0 (or the connection breaks), reading the
+    // results of what is in flight (e.g. the Sync closing a read_only group).
+    Task<void> drain();
     // Quick idle check without a round trip: reads whatever the server sent
     // while idle (e.g. a termination notice) and reports whether the
     // connection still looks usable.

@@ -24,7 +24,9 @@
 // shard_stats() lists them by shard.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "weir/core/resource.hpp"
@@ -57,6 +59,19 @@ public:
     // The calling shard's pool (std::logic_error if it has none).
     ShardPool& local();
     Task<PooledConnection> acquire() { return local().acquire(); }
+    // A statement on a shared connection of the calling shard's pool (see ShardPool::query).
+    template <class... Args>
+    Task<Result> query(std::string_view sql, const Args&... args) {
+        return local().query(sql, args...);
+    }
+    template <class... Args>
+    Task<Result> query(ReadOnly, std::string_view sql, const Args&... args) {
+        return local().query(read_only, sql, args...);
+    }
+    template <class... Args>
+    Task<std::int64_t> execute(std::string_view sql, const Args&... args) {
+        return local().execute(sql, args...);
+    }
     unsigned shards() const noexcept;
 
     PoolStats stats() { return local().stats(); }
