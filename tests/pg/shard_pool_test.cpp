@@ -397,8 +397,9 @@ WEIR_TEST(PgShardPool, AcquireIsNotStarvedByPoolQueries) {
         };
         std::int32_t got = 0;
         auto exclusive = [&]() -> weir::Task<void> {
-            co_await weir::sleep_for(50ms);
-            EXPECT_EQ(pool.stats().shared, 2u);  // both slots lent
+            // Until both slots are lent (the second connection is opened on demand).
+            for (int i = 0; i < 1000 && pool.stats().shared < 2; ++i) co_await weir::sleep_for(5ms);
+            EXPECT_EQ(pool.stats().shared, 2u);
             got = co_await select_value(pool, 7);
             stop = true;
         };
