@@ -91,24 +91,15 @@ void check(const weir::pg::Result& r, std::int32_t id, Shared& s, Counts& c) {
     }
 }
 
-// One query, checked against the expected row.
-weir::Task<void> one_query(weir::pg::Connection& conn, std::int32_t id, Shared& s, Counts& c) {
+// One query on a Connection (or, through pool.query(), a shared pipelined
+// connection of the Pool), checked against the expected row.
+template <class Target>
+weir::Task<void> one_query(Target& target, std::int32_t id, Shared& s, Counts& c) {
     weir::pg::Result r;
     if (s.read_only) {
-        r = co_await conn.query(weir::pg::read_only, kSql, id);
+        r = co_await target.query(weir::pg::read_only, kSql, id);
     } else {
-        r = co_await conn.query(kSql, id);
-    }
-    check(r, id, s, c);
-}
-
-// The same through pool.query() (a shared, pipelined connection).
-weir::Task<void> one_pool_query(weir::pg::Pool& pool, std::int32_t id, Shared& s, Counts& c) {
-    weir::pg::Result r;
-    if (s.read_only) {
-        r = co_await pool.query(weir::pg::read_only, kSql, id);
-    } else {
-        r = co_await pool.query(kSql, id);
+        r = co_await target.query(kSql, id);
     }
     check(r, id, s, c);
 }
@@ -124,7 +115,7 @@ weir::Task<void> worker_pool(weir::pg::Pool& pool, Shared& s, Counts& c, unsigne
     std::uniform_int_distribution<std::int32_t> ids(1, 10000);
     while (!s.stop.load(std::memory_order_relaxed)) {
         if (s.pool_query) {
-            co_await one_pool_query(pool, ids(rng), s, c);
+            co_await one_query(pool, ids(rng), s, c);
             continue;
         }
         auto conn = co_await pool.acquire();  // this shard's pool

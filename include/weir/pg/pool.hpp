@@ -26,11 +26,13 @@
 
 #include <cstdint>
 #include <memory>
-#include <string_view>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "weir/core/resource.hpp"
 #include "weir/core/task.hpp"
+#include "weir/pg/query_api.hpp"
 #include "weir/pg/shard_pool.hpp"
 
 namespace weir::pg {
@@ -39,7 +41,7 @@ namespace detail {
 struct PoolGroup;
 }
 
-class Pool : public AsyncResource {
+class Pool : public AsyncResource, public detail::QueryApi<Pool> {
 public:
     // Configures the pool and opens nothing: each shard's part is opened by open_shard() and
     // closed by close_shard(). Such a Pool is never an open AsyncResource itself (is_open() is
@@ -59,18 +61,16 @@ public:
     // The calling shard's pool (std::logic_error if it has none).
     ShardPool& local();
     Task<PooledConnection> acquire() { return local().acquire(); }
-    // A statement on a shared connection of the calling shard's pool (see ShardPool::query).
-    template <class... Args>
-    Task<Result> query(std::string_view sql, const Args&... args) {
-        return local().query(sql, args...);
+    // A statement on a shared connection of the calling shard's pool (see
+    // ShardPool::query_params; query(), execute() from QueryApi).
+    Task<Result> query_params(std::string sql, Params params) {
+        return local().query_params(std::move(sql), std::move(params));
     }
-    template <class... Args>
-    Task<Result> query(ReadOnly, std::string_view sql, const Args&... args) {
-        return local().query(read_only, sql, args...);
+    Task<Result> query_params(ReadOnly, std::string sql, Params params) {
+        return local().query_params(read_only, std::move(sql), std::move(params));
     }
-    template <class... Args>
-    Task<std::int64_t> execute(std::string_view sql, const Args&... args) {
-        return local().execute(sql, args...);
+    Task<std::int64_t> execute_params(std::string sql, Params params) {
+        return local().execute_params(std::move(sql), std::move(params));
     }
     unsigned shards() const noexcept;
 

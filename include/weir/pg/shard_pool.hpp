@@ -58,6 +58,7 @@
 #include "weir/core/semaphore.hpp"
 #include "weir/core/task.hpp"
 #include "weir/pg/connection.hpp"
+#include "weir/pg/query_api.hpp"
 
 namespace weir::pg {
 
@@ -141,7 +142,7 @@ private:
     std::chrono::steady_clock::time_point created_{};
 };
 
-class ShardPool : public AsyncResource {
+class ShardPool : public AsyncResource, public detail::QueryApi<ShardPool> {
 public:
     ShardPool(ShardPool&&) noexcept = default;
     ~ShardPool() = default;
@@ -151,28 +152,12 @@ public:
 
     Task<PooledConnection> acquire();
 
-    // One statement on a shared connection (see the top of this file): outside
-    // any transaction block; cancellation, deadlines (statement_timeout), metrics
-    // and re-prepare as in Connection::query. The read_only form joins the
-    // connection's Sync groups (see Connection::query(read_only, ...)).
-    template <class... Args>
-    Task<Result> query(std::string_view sql, const Args&... args) {
-        Params p;
-        (p.add(args), ...);
-        return query_params(std::string(sql), std::move(p));
-    }
-    template <class... Args>
-    Task<Result> query(ReadOnly, std::string_view sql, const Args&... args) {
-        Params p;
-        (p.add(args), ...);
-        return query_params(read_only, std::string(sql), std::move(p));
-    }
-    template <class... Args>
-    Task<std::int64_t> execute(std::string_view sql, const Args&... args) {
-        Params p;
-        (p.add(args), ...);
-        return execute_params(std::string(sql), std::move(p));
-    }
+    // One statement on a shared connection (see the top of this file), also
+    // as query(sql, args...), query(read_only, sql, args...) and execute(sql,
+    // args...) (QueryApi): outside any transaction block; cancellation,
+    // deadlines (statement_timeout), metrics and re-prepare as in
+    // Connection::query. The read_only form joins the connection's Sync groups
+    // (see Connection::query_params(read_only, ...)).
     Task<Result> query_params(std::string sql, Params params);
     Task<Result> query_params(ReadOnly, std::string sql, Params params);
     Task<std::int64_t> execute_params(std::string sql, Params params);
