@@ -414,3 +414,46 @@ WEIR_TEST(PgShardPool, AcquireIsNotStarvedByPoolQueries) {
         EXPECT_EQ(pool.stats().in_use, 0u);
     });
 }
+
+// The server stops while statements run on shared connections: each fails with
+// an exception, the broken connections leave the pool, pool.query() fails while
+// the server is down and works again once it is back.
+WEIR_TEST(PgShardPool, PoolQueryAcrossServerRestartToThread) {
+    auto opts = options(2, 2, 300ms);
+    opts.reconnect_backoff = 20ms;
+    co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
+        int failed = 0;
+        auto slow = [&]() -> weir::Task<void> {
+            try {
+                co_await pool.query("SELECT pg_sleep(10)");
+            } catch (const weir::pg::Error&) {
+                ++failed;
+            }
+        };
+        auto stop_server = []() -> weir::Task<void> {
+            co_await weir::sleep_for(100ms);
+            auto stop = [] { weir::pg::test::server().stop(); };
+            co_await weir::to_thread(std::move(stop));
+        };
+        co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
+            for (int i = 0; i < 4; ++i) g.spawn(slow());
+            g.spawn(stop_server());
+            co_return;
+        });
+        EXPECT_EQ(failed, 4);
+        bool down = false;
+        try {
+            co_await pool.query("SELECT 1");
+        } catch (const weir::pg::Error& e) {
+            down = e.is_connection_error();
+        }
+        EXPECT_TRUE(down);
+        auto start = [] { weir::pg::test::server().start(); };
+        co_await weir::to_thread(std::move(start));
+        Result r = co_await pool.query("SELECT $1::int4", 3);
+        EXPECT_EQ(r[0].get<std::int32_t>(0), 3);
+        auto s = pool.stats();
+        EXPECT_EQ(s.in_use, 0u);
+        EXPECT_EQ(s.shared, 0u);
+    });
+}
