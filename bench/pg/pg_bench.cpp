@@ -3,7 +3,7 @@
 // uniform in [1, 10000]), for bench/pg/run.
 //
 //     pg_bench --url URL --mode pool|pipeline --concurrency N --seconds S [--warmup S]
-//              [--shards K] [--read-only]
+//              [--shards K] [--read-only] [--queries Q] [--pool-query [--depth D]]
 //
 // pool:     N tasks over a pg::Pool of N connections (like pgbench -c N); with
 //           --shards K (default 1) the tasks are spread over K shards and each
@@ -12,6 +12,12 @@
 //           the sequential single-connection case), one shard.
 // --read-only: the queries go through Connection::query(read_only, ...), so
 //           concurrent ones on a connection share one Sync.
+// --pool-query: (pool mode) the tasks call pool.query() instead of acquire +
+//           query + release: their statements are pipelined on a few shared
+//           connections of the pool (another one is taken when each has D =
+//           PoolOptions::pipeline_depth in flight; --depth sets D).
+// --queries Q: the measured window ends after Q queries instead of S seconds
+//           (for instruction, system call and allocation counts per query).
 // Prints one line: mode, concurrency, queries, seconds, q/s and the process's
 // CPU-seconds (user+sys, all threads) during the measured window.
 #include <sys/resource.h>
@@ -44,6 +50,9 @@ struct Args {
     double warmup = 1;
     int shards = 1;
     bool read_only = false;
+    std::uint64_t queries = 0;  // --queries (0: --seconds decides)
+    bool pool_query = false;
+    std::size_t depth = 0;  // --depth (0: the pool's default)
 };
 
 double cpu_seconds() {
@@ -57,7 +66,10 @@ double cpu_seconds() {
 struct Shared {
     std::atomic<bool> measuring{false};
     std::atomic<bool> stop{false};
-    bool read_only = false;  // --read-only, set before any worker starts
+    bool read_only = false;                 // --read-only, set before any worker starts
+    bool pool_query = false;                // --pool-query
+    std::uint64_t limit = 0;                // --queries: stop after this many measured queries
+    std::atomic<std::uint64_t> counted{0};  // measured queries so far (with limit only)
 };
 
 // Per shard (own cache line): written by that shard only.
@@ -66,39 +78,53 @@ struct alignas(64) Counts {
     std::uint64_t bad = 0;
 };
 
-// One query, checked against the expected row.
-weir::Task<void> one_query(weir::pg::Connection& conn, std::int32_t id, const Shared& s,
-                           Counts& c) {
-    static constexpr const char* kSql = "SELECT name, price FROM items WHERE id = $1";
-    weir::pg::Result r;
-    if (s.read_only) {
-        r = co_await conn.query(weir::pg::read_only, kSql, id);
-    } else {
-        r = co_await conn.query(kSql, id);
-    }
+constexpr const char* kSql = "SELECT name, price FROM items WHERE id = $1";
+
+// Checks and counts one result.
+void check(const weir::pg::Result& r, std::int32_t id, Shared& s, Counts& c) {
     if (r.rows() != 1 || r[0].get<std::string>(0) != "item-" + std::to_string(id)) ++c.bad;
     (void)r[0].get<std::string>(1);
-    if (s.measuring.load(std::memory_order_relaxed)) ++c.queries;
+    if (s.measuring.load(std::memory_order_relaxed)) {
+        ++c.queries;
+        if (s.limit != 0 && s.counted.fetch_add(1, std::memory_order_relaxed) + 1 >= s.limit)
+            s.stop = true;
+    }
 }
 
-weir::Task<void> worker_conn(weir::pg::Connection& conn, const Shared& s, Counts& c,
-                             unsigned seed) {
+// One query on a Connection (or, through pool.query(), a shared pipelined
+// connection of the Pool), checked against the expected row.
+template <class Target>
+weir::Task<void> one_query(Target& target, std::int32_t id, Shared& s, Counts& c) {
+    weir::pg::Result r;
+    if (s.read_only) {
+        r = co_await target.query(weir::pg::read_only, kSql, id);
+    } else {
+        r = co_await target.query(kSql, id);
+    }
+    check(r, id, s, c);
+}
+
+weir::Task<void> worker_conn(weir::pg::Connection& conn, Shared& s, Counts& c, unsigned seed) {
     std::minstd_rand rng(seed);
     std::uniform_int_distribution<std::int32_t> ids(1, 10000);
     while (!s.stop.load(std::memory_order_relaxed)) co_await one_query(conn, ids(rng), s, c);
 }
 
-weir::Task<void> worker_pool(weir::pg::Pool& pool, const Shared& s, Counts& c, unsigned seed) {
+weir::Task<void> worker_pool(weir::pg::Pool& pool, Shared& s, Counts& c, unsigned seed) {
     std::minstd_rand rng(seed);
     std::uniform_int_distribution<std::int32_t> ids(1, 10000);
     while (!s.stop.load(std::memory_order_relaxed)) {
+        if (s.pool_query) {
+            co_await one_query(pool, ids(rng), s, c);
+            continue;
+        }
         auto conn = co_await pool.acquire();  // this shard's pool
         co_await one_query(*conn, ids(rng), s, c);
     }
 }
 
 // This shard's share of the pool workers (tasks i with i % shards == shard).
-weir::Task<void> shard_workers(weir::pg::Pool& pool, const Shared& s, std::vector<Counts>& counts,
+weir::Task<void> shard_workers(weir::pg::Pool& pool, Shared& s, std::vector<Counts>& counts,
                                int concurrency) {
     const unsigned shard = weir::this_shard();
     const int shards = static_cast<int>(counts.size());
@@ -115,7 +141,12 @@ weir::Task<void> drive(Shared& s, const Args& a, double& measured, double& cpu) 
     s.measuring = true;
     const auto t0 = Clock::now();
     const double c0 = cpu_seconds();
-    co_await weir::sleep_for(std::chrono::duration<double>(a.seconds));
+    if (s.limit == 0) {
+        co_await weir::sleep_for(std::chrono::duration<double>(a.seconds));
+    } else {
+        while (!s.stop.load(std::memory_order_relaxed))
+            co_await weir::sleep_for(std::chrono::milliseconds(20));
+    }
     s.measuring = false;
     cpu = cpu_seconds() - c0;
     measured = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -125,6 +156,8 @@ weir::Task<void> drive(Shared& s, const Args& a, double& measured, double& cpu) 
 weir::Task<int> run(Args a) {
     Shared s;
     s.read_only = a.read_only;
+    s.limit = a.queries;
+    s.pool_query = a.pool_query;
     std::vector<Counts> counts(static_cast<std::size_t>(a.shards));
     double measured = 0;
     double cpu = 0;
@@ -143,6 +176,7 @@ weir::Task<int> run(Args a) {
         o.url = a.url;
         o.min_size = per_shard;
         o.max_size = per_shard;
+        if (a.depth != 0) o.pipeline_depth = a.depth;
         co_await weir::with_resource(
             co_await weir::pg::Pool::open(o), [&](weir::pg::Pool& pool) -> weir::Task<void> {
                 auto workers = [&] { return shard_workers(pool, s, counts, a.concurrency); };
@@ -193,15 +227,23 @@ int main(int argc, char** argv) {
             a.shards = std::stoi(value());
         } else if (k == "--read-only") {
             a.read_only = true;
+        } else if (k == "--pool-query") {
+            a.pool_query = true;
+        } else if (k == "--depth") {
+            a.depth = std::stoul(value());
+        } else if (k == "--queries") {
+            a.queries = std::stoull(value());
         } else {
             std::fprintf(stderr, "pg_bench: unknown argument %s\n", argv[i]);
             return 2;
         }
     }
-    if (a.url.empty() || a.concurrency < 1 || a.shards < 1 || (a.mode != "pool" && a.shards != 1)) {
+    if (a.url.empty() || a.concurrency < 1 || a.shards < 1 ||
+        (a.mode != "pool" && (a.shards != 1 || a.pool_query))) {
         std::fprintf(stderr,
                      "usage: pg_bench --url URL [--mode pool|pipeline] [--concurrency N] "
-                     "[--seconds S] [--warmup S] [--shards K (pool mode)] [--read-only]\n");
+                     "[--seconds S] [--warmup S] [--shards K (pool mode)] [--read-only] [--queries "
+                     "Q] [--pool-query [--depth D]]\n");
         return 2;
     }
     weir::RuntimeOptions ro;

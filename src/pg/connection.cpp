@@ -99,6 +99,13 @@ struct Request {
     // (0A000): prepare again and retry once if that is safe.
     bool stale = false;
     bool stale_deallocate = false;  // the old statement still exists on the server
+    // A cancel request meant for an earlier request (whose task was
+    // cancelled) can land on this one if that one finished first: it failed
+    // with 57014 while such a request was in flight, and is sent again if
+    // that is safe (outside any transaction block, see run_query).
+    std::uint64_t cancels_at_send = 0;  // Impl::cancels_sent when it was sent
+    bool cancel_target = false;         // the cancel request was meant for this one
+    bool hit_by_cancel = false;
     PGTransactionStatusType status_after = PQTRANS_UNKNOWN;
     std::optional<Result> result;
     std::exception_ptr error;
@@ -129,6 +136,7 @@ struct Connection::Impl {
     ConnectionOptions options;
     ConnectionStats stats;
     std::uint64_t next_statement = 0;
+    std::uint64_t cancels_sent = 0;  // cancel requests sent (see Request::hit_by_cancel)
     int transaction_depth = 0;
     // LRU: most recent first.
     std::list<std::pair<std::string, std::string>> lru;  // key -> statement name
@@ -306,6 +314,7 @@ struct Connection::Impl {
         key_scratch += '|';
         key_scratch += r->sql;
         auto [name, prepare] = statement(key_scratch);
+        r->cancels_at_send = cancels_sent;
         r->statement = std::move(name);
         r->prepare = prepare;
         // libpq's parallel parameter arrays, on the stack for up to kStack parameters.
@@ -476,14 +485,21 @@ struct Connection::Impl {
                 failed_prepares[r->statement] = r->error;
                 forget_statement(r->statement);
             }
-            if (r->shared && !is_prepare) {
-                // A cancel request meant for the statement before it in the
-                // group (whose task was cancelled) can land on this one:
-                // nothing ran, so it is sent again.
+            if (!r->cancel_target) {
+                // A cancel request meant for the statement before it (whose
+                // task was cancelled) can land on this one. A shared statement:
+                // nothing of its group ran, so it is sent again; an ordinary
+                // one is sent again by run_query if it was in flight when this
+                // connection sent a cancel request and ran in a transaction of
+                // its own.
                 const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
                 if (state && std::string_view(state) == "57014") {
-                    r->error = nullptr;
-                    r->aborted = true;
+                    if (r->shared && !is_prepare) {
+                        r->error = nullptr;
+                        r->aborted = true;
+                    } else if (!r->shared && r->cancels_at_send != cancels_sent) {
+                        r->hit_by_cancel = true;
+                    }
                 }
             }
             PQclear(res);
@@ -607,6 +623,8 @@ struct Connection::Impl {
         if (r->done || broken) co_return;
         if (queue.empty() || queue.front() != r) co_return;
         if (!r->query_seen) {
+            r->cancel_target = true;
+            ++cancels_sent;
             PGcancel* pc = PQgetCancel(conn);
             if (pc) {
                 auto fn = [pc] {
@@ -717,6 +735,16 @@ Task<Result> Connection::run_query(std::string sql, Params params, bool with_dea
             std::rethrow_exception(cancelled);
         }
         if (r->aborted) {
+            ++resends;
+            --attempt;
+            sql = std::move(r->sql);
+            continue;
+        }
+        if (r->error && r->hit_by_cancel && impl->transaction_depth == 0 &&
+            (r->status_after == PQTRANS_IDLE || r->status_after == PQTRANS_ACTIVE) && resends < 8) {
+            // Another task's cancel request landed on this statement (see
+            // Request::hit_by_cancel): its implicit transaction was rolled
+            // back (ACTIVE: more requests in flight, as in drop_stale).
             ++resends;
             --attempt;
             sql = std::move(r->sql);
@@ -1034,6 +1062,15 @@ Task<Notification> Connection::next_notification() {
         } release{impl.get()};
         co_await impl->wait_io(false, what);
         if (!PQconsumeInput(impl->conn) || PQstatus(impl->conn) == CONNECTION_BAD) impl->fail(what);
+    }
+}
+
+Task<void> Connection::drain() {
+    if (!impl_) co_return;
+    auto impl = impl_;
+    while (!impl->broken && !impl->queue.empty()) {
+        auto last = impl->queue.back();
+        co_await impl->wait_done(std::move(last));
     }
 }
 

@@ -130,6 +130,7 @@ PoolStats& operator+=(PoolStats& t, const PoolStats& s) noexcept {
     t.size += s.size;
     t.idle += s.idle;
     t.in_use += s.in_use;
+    t.shared += s.shared;
     t.waiters += s.waiters;
     t.has_waiters = t.has_waiters || s.has_waiters;
     t.acquires += s.acquires;

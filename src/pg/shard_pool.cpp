@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <list>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,16 @@ struct IdleConnection {
     SteadyClock::time_point idle_since;
 };
 
+// A connection lent to query()/execute() on the pool, shared by the
+// statements of concurrent callers.
+struct Lane {
+    Connection conn;
+    SemaphorePermit permit;
+    SteadyClock::time_point created;
+    std::size_t users = 0;  // statements running on it now (it is returned at 0)
+    bool draining = false;  // takes no new statements: it goes back when they are done
+};
+
 struct PoolState {
     explicit PoolState(PoolOptions o) : options(std::move(o)), slots(options.max_size) {
         if (!options.connection.metrics)
@@ -32,6 +43,10 @@ struct PoolState {
     bool closed = false;
     PoolStats stats;
     Histogram acquire_wait_us;
+    std::list<Lane> lanes;        // shared connections
+    std::list<Lane> spare_lanes;  // nodes of retired lanes, reused
+    std::size_t lanes_opening = 0;
+    unsigned picks = 0;
 
     bool expired(SteadyClock::time_point created, SteadyClock::time_point now) const noexcept {
         return options.max_lifetime.count() > 0 && now - created >= options.max_lifetime;
@@ -54,6 +69,77 @@ struct PoolState {
             c.close();
         }
     }
+
+    // The shared connection for the next statement, or nullptr to take another
+    // one from the pool: the least busy one, unless every one has
+    // pipeline_depth statements in flight and a slot is free right now.
+    Lane* pick_lane() noexcept {
+        if (lanes.empty()) return nullptr;
+        if ((++picks & 255) == 0) {
+            // Now and then: connections past max_lifetime stop taking statements.
+            const auto now = SteadyClock::now();
+            for (Lane& l : lanes)
+                if (expired(l.created, now)) l.draining = true;
+        }
+        Lane* best = least_busy();
+        if (best && slots.has_waiters()) {
+            // acquire() waits for a slot: one shared connection drains and goes
+            // back to the pool, if another one carries on.
+            Lane* next = nullptr;
+            best->draining = true;
+            next = least_busy();
+            if (!next) best->draining = false;
+            return next ? next : best;
+        }
+        if (best && (best->conn.pending() < options.pipeline_depth || lanes_opening != 0 ||
+                     slots.available() == 0))
+            return best;
+        return nullptr;
+    }
+    Lane* least_busy() noexcept {
+        Lane* best = nullptr;
+        for (Lane& l : lanes) {
+            if (l.draining || l.conn.is_broken()) continue;
+            if (!best || l.conn.pending() < best->conn.pending()) best = &l;
+        }
+        return best;
+    }
+    Lane& add_lane(Connection c, SemaphorePermit p, SteadyClock::time_point created) {
+        if (spare_lanes.empty()) {
+            lanes.emplace_back();
+        } else {
+            lanes.splice(lanes.end(), spare_lanes, spare_lanes.begin());
+        }
+        Lane& l = lanes.back();
+        l.conn = std::move(c);
+        l.permit = std::move(p);
+        l.created = created;
+        l.users = 0;
+        l.draining = false;
+        return l;
+    }
+    // A statement on `lane` is done: the lane goes back to the pool when it was the last.
+    void leave(Lane* lane) noexcept {
+        if (--lane->users != 0) return;
+        for (auto it = lanes.begin(); it != lanes.end(); ++it) {
+            if (&*it != lane) continue;
+            --stats.in_use;
+            give_back(std::move(lane->conn), lane->created);
+            lane->permit.release();
+            spare_lanes.splice(spare_lanes.begin(), lanes, it);
+            return;
+        }
+    }
+};
+
+// Keeps a statement counted on its lane.
+struct LaneUse {
+    PoolState* state;
+    Lane* lane;
+    LaneUse(PoolState* s, Lane* l) noexcept : state(s), lane(l) { ++lane->users; }
+    LaneUse(const LaneUse&) = delete;
+    LaneUse& operator=(const LaneUse&) = delete;
+    ~LaneUse() { state->leave(lane); }
 };
 
 }  // namespace detail
@@ -210,6 +296,54 @@ Task<PooledConnection> ShardPool::acquire() {
     co_return hand_out(std::move(c), SteadyClock::now());
 }
 
+Task<Result> ShardPool::query_params(std::string sql, Params params) {
+    return run_shared(std::move(sql), std::move(params), false);
+}
+
+Task<Result> ShardPool::query_params(ReadOnly, std::string sql, Params params) {
+    return run_shared(std::move(sql), std::move(params), true);
+}
+
+Task<std::int64_t> ShardPool::execute_params(std::string sql, Params params) {
+    Result r = co_await run_shared(std::move(sql), std::move(params), false);
+    co_return r.affected_rows();
+}
+
+Task<Result> ShardPool::run_shared(std::string sql, Params params, bool read_only) {
+    auto state = state_;
+    if (!state || state->closed) throw std::logic_error("pg::ShardPool is closed");
+    detail::Lane* lane = state->pick_lane();
+    if (!lane) {
+        ++state->lanes_opening;
+        PooledConnection pc;
+        std::exception_ptr error;
+        try {
+            pc = co_await acquire();
+        } catch (...) {
+            error = std::current_exception();
+        }
+        --state->lanes_opening;
+        if (error) std::rethrow_exception(error);
+        // The guard's connection and slot become the lane's (still counted in use).
+        lane = &state->add_lane(std::move(pc.conn_), std::move(pc.permit_), pc.created_);
+        pc.state_.reset();
+    }
+    detail::LaneUse use(state.get(), lane);
+    Result r;
+    if (read_only) {
+        r = co_await lane->conn.query_params(weir::pg::read_only, std::move(sql),
+                                             std::move(params));
+    } else {
+        r = co_await lane->conn.query_params(std::move(sql), std::move(params));
+    }
+    // The last statement out takes the connection back to the pool: first
+    // whatever is still in flight on it (the Sync closing a read_only group)
+    // must be read, or the pool would discard it as busy.
+    if (lane->users == 1 && lane->conn.pending() != 0 && !lane->conn.is_broken())
+        co_await lane->conn.drain();
+    co_return r;
+}
+
 Task<void> ShardPool::close() {
     if (state_) {
         state_->closed = true;
@@ -225,6 +359,7 @@ PoolStats ShardPool::stats() const noexcept {
     PoolStats s = state_->stats;
     s.idle = state_->idle.size();
     s.size = s.idle + s.in_use;
+    s.shared = state_->lanes.size();
     s.has_waiters = state_->slots.has_waiters();
     s.acquire_wait_us = state_->acquire_wait_us.snapshot();
     return s;

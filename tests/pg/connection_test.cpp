@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pg_test_util.hpp"
 #include "weir/core/sleep.hpp"
 #include "weir/core/task_group.hpp"
 #include "weir/core/timeout.hpp"
+#include "weir/core/when_any.hpp"
 #include "weir/testing/async_test.hpp"
 
 using weir::pg::Connection;
@@ -212,6 +214,40 @@ WEIR_TEST(PgConnection, CancelledWhileOthersPipelinedToThread) {
     });
     EXPECT_TRUE(timed_out);
     EXPECT_EQ(ok, 2);
+}
+
+// A cancel request meant for a statement that already finished on the server
+// (its result not read yet) lands on the statement pipelined after it: that
+// one ran in an implicit transaction of its own (rolled back) and is sent
+// again, so its task never sees the neighbour's cancellation.
+WEIR_TEST(PgConnection, CancelMeantForAFinishedStatementIsRetriedToThread) {
+    auto conn = co_await Connection::connect(weir::pg::test::url());
+    std::int32_t got = 0;
+    auto first = [&]() -> weir::Task<void> { co_await conn.query("SELECT pg_sleep(0.05)"); };
+    auto second = [&]() -> weir::Task<void> {
+        co_await weir::sleep_for(1ms);  // pipelined behind the first
+        Result r = co_await conn.query("SELECT 2::int4 FROM pg_sleep(0.5)");
+        got = r[0].get<std::int32_t>(0);
+    };
+    // Holds the shard while the first statement finishes on the server, so
+    // its task is cancelled before its result is read.
+    auto hold = []() -> weir::Task<void> {
+        co_await weir::sleep_for(10ms);
+        std::this_thread::sleep_for(200ms);
+    };
+    bool held_first = false;
+    auto race = [&]() -> weir::Task<void> {
+        auto winner = co_await weir::when_any(first(), hold());
+        held_first = winner.index() == 1;
+    };
+    co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
+        g.spawn(race());
+        g.spawn(second());
+        co_return;
+    });
+    EXPECT_TRUE(held_first);
+    EXPECT_EQ(got, 2);
+    EXPECT_EQ(conn.pending(), 0u);
 }
 
 WEIR_TEST(PgConnection, CloseFailsPendingRequests) {

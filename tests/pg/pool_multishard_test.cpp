@@ -6,6 +6,7 @@
 #include "pg_test_util.hpp"
 #include "weir/core/runtime.hpp"
 #include "weir/core/submit.hpp"
+#include "weir/core/task_group.hpp"
 #include "weir/pg/pool.hpp"
 #include "weir/testing/async_test.hpp"
 
@@ -122,4 +123,36 @@ WEIR_TEST_SHARDS(PgPool, OpenFailureClosesWhatWasOpenedMultiShard, 2) {
         failed = e.is_connection_error();
     }
     EXPECT_TRUE(failed);
+}
+
+namespace {
+
+// Four concurrent statements through pool.query() on the calling shard; the
+// number of them this shard's pool recorded.
+weir::Task<std::uint64_t> query_local(Pool& pool) {
+    int ok = 0;
+    auto one = [&](std::int32_t i) -> weir::Task<void> {
+        weir::pg::Result r = co_await pool.query("SELECT $1::int4", i);
+        if (r[0].get<std::int32_t>(0) == i) ++ok;
+    };
+    co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
+        for (std::int32_t i = 0; i < 4; ++i) g.spawn(one(i));
+        co_return;
+    });
+    EXPECT_EQ(ok, 4);
+    EXPECT_EQ(pool.stats().in_use, 0u);
+    co_return pool.query_metrics().queries.load();
+}
+
+}  // namespace
+
+WEIR_TEST_SHARDS(PgPool, PoolQueryUsesTheShardsOwnPoolMultiShard, 2) {
+    co_await weir::with_resource(co_await Pool::open(two_per_shard()),
+                                 [](Pool& pool) -> weir::Task<void> {
+                                     auto fn = [&pool] { return query_local(pool); };
+                                     auto counted = co_await weir::on_all_shards(std::move(fn));
+                                     CO_ASSERT_EQ(counted.size(), 2u);
+                                     EXPECT_EQ(counted[0], 4u);
+                                     EXPECT_EQ(counted[1], 4u);
+                                 });
 }

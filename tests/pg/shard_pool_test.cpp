@@ -1,5 +1,6 @@
 #include "weir/pg/shard_pool.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
@@ -306,5 +307,153 @@ WEIR_TEST(PgShardPool, MetricsCountAcquiresWaitersAndQueries) {
         EXPECT_EQ(m.errors.load(), 1u);
         EXPECT_EQ(m.errors_by_sqlstate.at("22012"), 1u);
         EXPECT_EQ(m.latency_us.snapshot().count, 3u);
+    });
+}
+
+// query() on the pool: concurrent statements share a few pipelined connections
+// (a new one only when each has pipeline_depth in flight), and every one goes
+// back to the pool when its statements are done.
+WEIR_TEST(PgShardPool, PoolQueryPipelinesOnSharedConnections) {
+    auto opts = options(0, 8);
+    opts.pipeline_depth = 8;
+    co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
+        int ok = 0;
+        int ok_read_only = 0;
+        std::size_t most_shared = 0;
+        auto one = [&](std::int32_t i) -> weir::Task<void> {
+            Result r = co_await pool.query("SELECT $1::int4", i);
+            if (r[0].get<std::int32_t>(0) == i) ++ok;
+            most_shared = std::max(most_shared, pool.stats().shared);
+        };
+        auto one_read_only = [&](std::int32_t i) -> weir::Task<void> {
+            Result r = co_await pool.query(weir::pg::read_only, "SELECT $1::int4", i);
+            if (r[0].get<std::int32_t>(0) == i) ++ok_read_only;
+        };
+        co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
+            for (std::int32_t i = 0; i < 32; ++i) g.spawn(one(i));
+            for (std::int32_t i = 0; i < 32; ++i) g.spawn(one_read_only(i));
+            co_return;
+        });
+        EXPECT_EQ(ok, 32);
+        EXPECT_EQ(ok_read_only, 32);
+        auto s = pool.stats();
+        // 64 statements over at most 8 connections, each with up to 8 in flight.
+        EXPECT_GE(most_shared, 1u);
+        EXPECT_LE(s.connects, 8u);
+        EXPECT_EQ(s.shared, 0u);
+        EXPECT_EQ(s.in_use, 0u);
+        EXPECT_EQ(s.discarded, 0u);  // all drained (read_only groups' Syncs included)
+        EXPECT_EQ(s.idle, s.connects);
+        EXPECT_EQ(pool.query_metrics().queries.load(), 64u);
+        const std::int64_t rows = co_await pool.execute("SELECT 1");
+        EXPECT_EQ(rows, 1);
+    });
+}
+
+// Errors and cancellation on a shared connection behave as on an acquired one:
+// the error is the statement's, a cancelled statement is cancelled on the
+// server, and the connection goes back to the pool clean.
+WEIR_TEST(PgShardPool, PoolQueryErrorsAndCancellation) {
+    auto opts = options(1, 2);
+    co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
+        bool failed = false;
+        try {
+            co_await pool.query("SELECT 1 / $1::int4", 0);
+        } catch (const weir::pg::Error& e) {
+            failed = e.sqlstate() == "22012";
+        }
+        EXPECT_TRUE(failed);
+        bool timed_out = false;
+        try {
+            co_await weir::with_timeout(200ms, pool.query("SELECT pg_sleep(10)"));
+        } catch (const weir::TimeoutError&) {
+            timed_out = true;
+        }
+        EXPECT_TRUE(timed_out);
+        auto s = pool.stats();
+        EXPECT_EQ(s.in_use, 0u);
+        EXPECT_EQ(s.shared, 0u);
+        EXPECT_EQ(s.idle, 1u);
+        EXPECT_EQ(s.connects, 1u);  // the same connection throughout
+        Result r = co_await pool.query("SELECT $1::int4", 5);
+        EXPECT_EQ(r[0].get<std::int32_t>(0), 5);
+        EXPECT_EQ(pool.query_metrics().cancellations.load(), 1u);
+    });
+}
+
+// An acquire() that finds every slot lent to shared statements gets one as
+// soon as a shared connection drains (it takes no new statements meanwhile).
+WEIR_TEST(PgShardPool, AcquireIsNotStarvedByPoolQueries) {
+    auto opts = options(0, 2, 5000ms);
+    opts.pipeline_depth = 1;
+    co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
+        bool stop = false;
+        int done = 0;
+        auto busy = [&]() -> weir::Task<void> {
+            while (!stop) {
+                co_await pool.query("SELECT pg_sleep(0.005)");
+                ++done;
+            }
+        };
+        std::int32_t got = 0;
+        auto exclusive = [&]() -> weir::Task<void> {
+            // Until both slots are lent (the second connection is opened on demand).
+            for (int i = 0; i < 1000 && pool.stats().shared < 2; ++i) co_await weir::sleep_for(5ms);
+            EXPECT_EQ(pool.stats().shared, 2u);
+            got = co_await select_value(pool, 7);
+            stop = true;
+        };
+        co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
+            for (int i = 0; i < 6; ++i) g.spawn(busy());
+            g.spawn(exclusive());
+            co_return;
+        });
+        EXPECT_EQ(got, 7);
+        EXPECT_GT(done, 0);
+        EXPECT_EQ(pool.stats().timeouts, 0u);
+        EXPECT_EQ(pool.stats().in_use, 0u);
+    });
+}
+
+// The server stops while statements run on shared connections: each fails with
+// an exception, the broken connections leave the pool, pool.query() fails while
+// the server is down and works again once it is back.
+WEIR_TEST(PgShardPool, PoolQueryAcrossServerRestartToThread) {
+    auto opts = options(2, 2, 300ms);
+    opts.reconnect_backoff = 20ms;
+    co_await weir::with_resource(co_await Pool::open(opts), [](Pool& pool) -> weir::Task<void> {
+        int failed = 0;
+        auto slow = [&]() -> weir::Task<void> {
+            try {
+                co_await pool.query("SELECT pg_sleep(10)");
+            } catch (const weir::pg::Error&) {
+                ++failed;
+            }
+        };
+        auto stop_server = []() -> weir::Task<void> {
+            co_await weir::sleep_for(100ms);
+            auto stop = [] { weir::pg::test::server().stop(); };
+            co_await weir::to_thread(std::move(stop));
+        };
+        co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<void> {
+            for (int i = 0; i < 4; ++i) g.spawn(slow());
+            g.spawn(stop_server());
+            co_return;
+        });
+        EXPECT_EQ(failed, 4);
+        bool down = false;
+        try {
+            co_await pool.query("SELECT 1");
+        } catch (const weir::pg::Error& e) {
+            down = e.is_connection_error();
+        }
+        EXPECT_TRUE(down);
+        auto start = [] { weir::pg::test::server().start(); };
+        co_await weir::to_thread(std::move(start));
+        Result r = co_await pool.query("SELECT $1::int4", 3);
+        EXPECT_EQ(r[0].get<std::int32_t>(0), 3);
+        auto s = pool.stats();
+        EXPECT_EQ(s.in_use, 0u);
+        EXPECT_EQ(s.shared, 0u);
     });
 }

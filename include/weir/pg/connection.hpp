@@ -38,6 +38,7 @@
 #include "weir/pg/error.hpp"
 #include "weir/pg/metrics.hpp"
 #include "weir/pg/params.hpp"
+#include "weir/pg/query_api.hpp"
 #include "weir/pg/result.hpp"
 
 namespace weir::pg {
@@ -72,9 +73,7 @@ class Batch {
 public:
     template <class... Args>
     Batch& add(std::string_view sql, const Args&... args) {
-        Params p;
-        (p.add(args), ...);
-        items_.emplace_back(std::string(sql), std::move(p));
+        items_.emplace_back(std::string(sql), make_params(args...));
         return *this;
     }
     std::size_t size() const noexcept { return items_.size(); }
@@ -95,12 +94,6 @@ struct BatchResult {
     }
 };
 
-// Tag for statements that only read (see Connection::query(read_only, ...)).
-struct ReadOnly {
-    explicit ReadOnly() = default;
-};
-inline constexpr ReadOnly read_only{};
-
 // One NOTIFY received (see Listener).
 struct Notification {
     std::string channel;
@@ -119,7 +112,7 @@ using CopySink = std::function<void(std::string_view)>;
 // One row in COPY's text format (tab-separated, escaped, NULL as \N, newline-terminated).
 std::string copy_text_row(const std::vector<std::optional<std::string>>& fields);
 
-class Connection {
+class Connection : public detail::QueryApi<Connection> {
 public:
     struct Impl;
 
@@ -132,12 +125,10 @@ public:
     // variables fill in the rest). Throws Error (SQLSTATE 08xxx) on failure.
     static Task<Connection> connect(std::string url, ConnectionOptions options = {});
 
-    template <class... Args>
-    Task<Result> query(std::string_view sql, const Args&... args) {
-        Params p;
-        (p.add(args), ...);
-        return query_params(std::string(sql), std::move(p));
-    }
+    // query(sql, args...), query(read_only, sql, args...) and execute(sql,
+    // args...) come from QueryApi: they bind the arguments (see Params) and
+    // call these.
+    Task<Result> query_params(std::string sql, Params params);
     // A statement that only reads (the caller promises it: no writes, no
     // side-effecting functions). Concurrent read_only statements flushed in
     // one write share one Sync, so the server commits and answers the group
@@ -147,36 +138,21 @@ public:
     // already delivered stay valid (they only read). Inside a transaction
     // scope, or with a deadline (its statement_timeout is per transaction),
     // it runs as an ordinary query.
-    template <class... Args>
-    Task<Result> query(ReadOnly, std::string_view sql, const Args&... args) {
-        Params p;
-        (p.add(args), ...);
-        return query_params(read_only, std::string(sql), std::move(p));
-    }
     Task<Result> query_params(ReadOnly, std::string sql, Params params);
-    template <class... Args>
-    Task<std::int64_t> execute(std::string_view sql, const Args&... args) {
-        Params p;
-        (p.add(args), ...);
-        return execute_params(std::string(sql), std::move(p));
-    }
+    Task<std::int64_t> execute_params(std::string sql, Params params);
     // The rows as described structs (see result.hpp).
     template <class T, class... Args>
     Task<std::vector<T>> query_as(std::string_view sql, const Args&... args) {
-        Params p;
-        (p.add(args), ...);
-        return query_as_params<T>(std::string(sql), std::move(p));
+        return query_as_params<T>(std::string(sql), make_params(args...));
     }
     template <class T>
     Task<std::vector<T>> query_as_params(std::string sql, Params params) {
         Result r = co_await query_params(std::move(sql), std::move(params));
         co_return r.as<T>();
     }
-    Task<Result> query_params(std::string sql, Params params);
     // Sends every statement of the batch before waiting for any result.
     // Stale cached statements are prepared again and retried as in query().
     Task<std::vector<BatchResult>> run_batch(Batch batch);
-    Task<std::int64_t> execute_params(std::string sql, Params params);
 
     // COPY. These need the connection to themselves (nothing else in flight;
     // other requests fail with SQLSTATE 55000 meanwhile) and run outside
@@ -202,6 +178,9 @@ public:
     bool is_broken() const noexcept;
     // Requests sent or queued whose results have not all arrived.
     std::size_t pending() const noexcept;
+    // Waits until pending() is 0 (or the connection breaks), reading the
+    // results of what is in flight (e.g. the Sync closing a read_only group).
+    Task<void> drain();
     // Quick idle check without a round trip: reads whatever the server sent
     // while idle (e.g. a termination notice) and reports whether the
     // connection still looks usable.

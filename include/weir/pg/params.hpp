@@ -119,4 +119,12 @@ private:
     std::size_t size_ = 0;
 };
 
+// The bound parameters of one query, in order.
+template <class... Args>
+Params make_params(const Args&... args) {
+    Params p;
+    (p.add(args), ...);
+    return p;
+}
+
 }  // namespace weir::pg

@@ -24,11 +24,15 @@
 // shard_stats() lists them by shard.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "weir/core/resource.hpp"
 #include "weir/core/task.hpp"
+#include "weir/pg/query_api.hpp"
 #include "weir/pg/shard_pool.hpp"
 
 namespace weir::pg {
@@ -37,7 +41,7 @@ namespace detail {
 struct PoolGroup;
 }
 
-class Pool : public AsyncResource {
+class Pool : public AsyncResource, public detail::QueryApi<Pool> {
 public:
     // Configures the pool and opens nothing: each shard's part is opened by open_shard() and
     // closed by close_shard(). Such a Pool is never an open AsyncResource itself (is_open() is
@@ -57,6 +61,17 @@ public:
     // The calling shard's pool (std::logic_error if it has none).
     ShardPool& local();
     Task<PooledConnection> acquire() { return local().acquire(); }
+    // A statement on a shared connection of the calling shard's pool (see
+    // ShardPool::query_params; query(), execute() from QueryApi).
+    Task<Result> query_params(std::string sql, Params params) {
+        return local().query_params(std::move(sql), std::move(params));
+    }
+    Task<Result> query_params(ReadOnly, std::string sql, Params params) {
+        return local().query_params(read_only, std::move(sql), std::move(params));
+    }
+    Task<std::int64_t> execute_params(std::string sql, Params params) {
+        return local().execute_params(std::move(sql), std::move(params));
+    }
     unsigned shards() const noexcept;
 
     PoolStats stats() { return local().stats(); }

@@ -22,21 +22,43 @@
 // exponential backoff until the acquire deadline, then throws PoolUnavailable
 // (a pg::Error of class 08 carrying the last connection error).
 //
+// Statements that need no connection of their own (no transaction, COPY,
+// LISTEN or session state) can skip the acquire: query()/execute() on the
+// pool run them on connections that concurrent callers share, pipelined
+// (sent without waiting for each other's results), so 64 tasks keep a few
+// connections busy instead of one each: fewer round trips, system calls,
+// wake-ups and backends per statement.
+//
+//     auto r = co_await pool.query("SELECT name FROM items WHERE id = $1", 42);
+//
+// A shared connection is taken from the pool like any other (the same
+// limits, checks and reconnection) and goes back to it as soon as no
+// statement runs on it; another one is taken only when every shared one has
+// pipeline_depth statements in flight and a slot is free. Pipelined
+// statements answer in order: a slow one delays those behind it on its
+// connection (and a cancelled one that has not started yet still runs, with
+// its deadline as statement_timeout), so run long statements on a connection
+// of their own (acquire()).
+//
 // A ShardPool, its connections and its metrics belong to the shard that
 // opened it (no locks, no cross-thread hand-off): use it only there.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "weir/core/histogram.hpp"
 #include "weir/core/resource.hpp"
 #include "weir/core/semaphore.hpp"
 #include "weir/core/task.hpp"
 #include "weir/pg/connection.hpp"
+#include "weir/pg/query_api.hpp"
 
 namespace weir::pg {
 
@@ -64,6 +86,9 @@ struct PoolOptions {
     // Reconnection while the server is down: first pause, doubled up to the max.
     std::chrono::milliseconds reconnect_backoff{50};
     std::chrono::milliseconds reconnect_backoff_max{1000};
+    // query()/execute() on the pool: statements in flight on one shared
+    // connection before another one is taken (if a slot is free).
+    std::size_t pipeline_depth = 16;
     // Query metrics of all the pool's connections are recorded in
     // connection.metrics (the pool creates one if it is null).
     ConnectionOptions connection;
@@ -73,6 +98,7 @@ struct PoolStats {
     std::size_t size = 0;  // open connections: idle + in_use
     std::size_t idle = 0;
     std::size_t in_use = 0;
+    std::size_t shared = 0;   // of in_use: connections shared by query()/execute() on the pool
     std::size_t waiters = 0;  // tasks waiting in acquire() for a slot
     bool has_waiters = false;
     std::uint64_t acquires = 0;          // successful acquires
@@ -89,7 +115,7 @@ struct PoolStats {
 
 namespace detail {
 struct PoolState;
-}
+}  // namespace detail
 
 class PooledConnection {
 public:
@@ -116,7 +142,7 @@ private:
     std::chrono::steady_clock::time_point created_{};
 };
 
-class ShardPool : public AsyncResource {
+class ShardPool : public AsyncResource, public detail::QueryApi<ShardPool> {
 public:
     ShardPool(ShardPool&&) noexcept = default;
     ~ShardPool() = default;
@@ -125,6 +151,17 @@ public:
     static Task<ShardPool> open(PoolOptions options);
 
     Task<PooledConnection> acquire();
+
+    // One statement on a shared connection (see the top of this file), also
+    // as query(sql, args...), query(read_only, sql, args...) and execute(sql,
+    // args...) (QueryApi): outside any transaction block; cancellation,
+    // deadlines (statement_timeout), metrics and re-prepare as in
+    // Connection::query. The read_only form joins the connection's Sync groups
+    // (see Connection::query_params(read_only, ...)).
+    Task<Result> query_params(std::string sql, Params params);
+    Task<Result> query_params(ReadOnly, std::string sql, Params params);
+    Task<std::int64_t> execute_params(std::string sql, Params params);
+
     Task<void> close();
     PoolStats stats() const noexcept;
     // Query counts, errors and latencies of the pool's connections.
@@ -132,6 +169,7 @@ public:
 
 private:
     explicit ShardPool(std::shared_ptr<detail::PoolState> s) noexcept;
+    Task<Result> run_shared(std::string sql, Params params, bool read_only);
     std::shared_ptr<detail::PoolState> state_;
 };
 
