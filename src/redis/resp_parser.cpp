@@ -62,9 +62,8 @@ void RespParser::reset() noexcept {
 
 void RespParser::start_body(std::size_t n, std::size_t buffered) {
     // Room for what has arrived and a bounded piece beyond, not for the whole announced length
-    // (a server announcing 500 MB and sending 3 bytes costs a megabyte, not 500 MB); the
-    // storage then grows with the bytes received (grow_body). A body that arrived whole, or
-    // one of up to kReserveAhead bytes, is reserved once at its final size.
+    // (a server announcing 500 MB and sending 3 bytes costs a few megabytes, not 500 MB); the
+    // storage then grows with the bytes received (grow_body).
     std::string& s = bulk_.mutable_str();
     bulk_fill_ = s.size();
     bulk_left_ = n;
@@ -75,9 +74,13 @@ void RespParser::start_body(std::size_t n, std::size_t buffered) {
 void RespParser::grow_body(std::size_t need) {
     std::string& s = bulk_.mutable_str();
     if (s.capacity() >= need) return;
-    // At least doubling (copies stay linear in the body's size), never past its end.
+    // At least doubling, and straight to the end once it is within kGrowJump of that: the
+    // storage stays within a small factor of the bytes received, and a body is copied on
+    // regrowth only a fraction of its size (bodies up to ~4 MiB never are).
     const std::size_t end = bulk_fill_ + bulk_left_;
-    s.reserve(std::min(end, std::max(need, 2 * s.capacity())));
+    std::size_t cap = std::max(need, 2 * s.capacity());
+    if (end / kGrowJump <= cap) cap = end;
+    s.reserve(std::min(end, cap));
 }
 
 std::span<char> RespParser::body_space() noexcept {

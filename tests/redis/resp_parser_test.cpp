@@ -355,7 +355,9 @@ TEST(RespParser, BodiesGrowWithTheBytesReceived) {
             EXPECT_TRUE(fed.replies[0].str() == a);
             EXPECT_TRUE(fed.replies[1].str() == b + a);
             EXPECT_TRUE(fed.replies[2].is_ok());
-            if (direct && sizes.size() > 1) EXPECT_GT(fed.direct, 0u);
+            if (direct && sizes.size() > 1) {
+                EXPECT_GT(fed.direct, 0u);
+            }
             EXPECT_LE(fed.replies[0].take_str().capacity(), 2 * a.size());
             EXPECT_LE(fed.replies[1].take_str().capacity(), 2 * (a.size() + b.size()));
         }

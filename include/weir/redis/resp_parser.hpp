@@ -13,8 +13,9 @@
 // left unconsumed: present it again with more bytes behind it).
 //
 // A bulk body's storage grows with the bytes that arrive (what is buffered plus
-// kReserveAhead at first, then at least doubling, never past the announced
-// length): a header announcing a huge length reserves little by itself.
+// kReserveAhead at first, then at least doubling, the announced length once it
+// is within kGrowJump of that, never more): a header announcing a huge length
+// reserves little by itself.
 //
 // Big bulk strings need not pass through the caller's buffer: while at least
 // kDirectMin bytes of a bulk body are missing, body_space() is the next piece
@@ -62,8 +63,10 @@ public:
     std::span<char> body_space() noexcept;
     void body_filled(std::size_t n) noexcept;
 
-    // Storage reserved beyond the bytes received when a bulk body starts.
+    // Storage reserved beyond the bytes received when a bulk body starts; growth goes
+    // straight to the announced length once that is at most kGrowJump times the next step.
     static constexpr std::size_t kReserveAhead = 1024 * 1024;
+    static constexpr std::size_t kGrowJump = 4;
     // The capacity held by the bulk value being received (0 between values; for tests).
     std::size_t body_capacity() noexcept {
         return state_ == State::header && !streaming_string_ ? 0 : bulk_.mutable_str().capacity();
