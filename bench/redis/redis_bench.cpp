@@ -4,11 +4,13 @@
 //   pipe16  one connection, one task, explicit pipelines of 16 (8 SET + 8 GET)
 //   auto64  one connection, 64 tasks each doing sequential SET/GET (automatic pipelining)
 // and, only when asked for (not part of "all"):
-//   big     GET of one 1 MiB value, one at a time, on two connections in the
-//           same run: direct reads on (the payload goes from the socket straight
-//           into the reply) and off (copied through the read buffer), in
-//           alternating rounds; prints "big_direct|big_copy GETs/s client-CPU-us/GET"
-// Usage: redis_bench --port P | --url URL [--ops N] [--mode seq|pipe16|auto64|all|big] [--stats 1]
+//   big     GET of one 1 MiB value (--size B for another size), one at a time, on
+//           two connections in the same run: direct reads on (the payload goes from
+//           the socket straight into the reply) and off (copied through the read
+//           buffer), in alternating rounds; prints
+//           "big_direct|big_copy GETs/s client-CPU-us/GET"
+// Usage: redis_bench --port P | --url URL [--ops N] [--mode seq|pipe16|auto64|all|big]
+//                    [--size B] [--stats 1]
 // --stats 1 adds, on stderr, each mode's commands, writes and commands per write
 // (from the connection's metrics).
 #include <sys/resource.h>
@@ -43,13 +45,13 @@ double cpu_seconds() {
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-Task<void> run_big(std::string url, std::size_t gets) {
+Task<void> run_big(std::string url, std::size_t gets, std::size_t size) {
     auto direct_options = weir::redis::ConnectionOptions::from_url(url);
     auto copy_options = direct_options;
     copy_options.direct_reads = false;
     auto direct = co_await Connection::connect(direct_options);
     auto copy = co_await Connection::connect(copy_options);
-    const std::string value(1 << 20, 'b');
+    const std::string value(size, 'b');
     co_await direct.cmd("SET", "bench:big", value);
     double wall[2] = {0, 0}, cpu[2] = {0, 0};
     std::size_t done[2] = {0, 0};
@@ -88,9 +90,9 @@ void print_stats(const char* mode, const weir::redis::MetricsSnapshot& before,
                  writes ? static_cast<double>(commands) / static_cast<double>(writes) : 0.0);
 }
 
-Task<void> run(std::string url, std::size_t ops, std::string mode, bool stats) {
+Task<void> run(std::string url, std::size_t ops, std::string mode, bool stats, std::size_t size) {
     if (mode == "big") {
-        co_await run_big(url, ops);
+        co_await run_big(url, ops, size);
         co_return;
     }
     auto conn = co_await Connection::connect(url);
@@ -157,6 +159,7 @@ int main(int argc, char** argv) {
     std::size_t ops = 400000;
     std::string mode = "all";
     bool stats = false;
+    std::size_t size = 1 << 20;  // --mode big
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--port"))
             port = std::atoi(argv[i + 1]);
@@ -168,10 +171,12 @@ int main(int argc, char** argv) {
             mode = argv[i + 1];
         else if (!std::strcmp(argv[i], "--stats"))
             stats = std::atoi(argv[i + 1]) != 0;
+        else if (!std::strcmp(argv[i], "--size"))
+            size = std::strtoull(argv[i + 1], nullptr, 10);
         else {
             std::fprintf(stderr,
                          "usage: redis_bench --port P | --url URL [--ops N] "
-                         "[--mode seq|pipe16|auto64|all|big] [--stats 1]\n");
+                         "[--mode seq|pipe16|auto64|all|big] [--size B] [--stats 1]\n");
             return 2;
         }
     }
@@ -180,6 +185,6 @@ int main(int argc, char** argv) {
     opts.worker_threads = 1;
     weir::Runtime rt(opts);
     if (url.empty()) url = "redis://127.0.0.1:" + std::to_string(port) + "/0";
-    rt.run(run(url, ops, mode, stats));
+    rt.run(run(url, ops, mode, stats, size));
     return 0;
 }

@@ -631,8 +631,7 @@ Task<void> ClientImpl::close() {
         while (!op->idle.empty()) {
             auto c = std::move(op->idle.front());
             op->idle.pop_front();
-            if (c->tls) c->tls->shutdown();
-            discard(std::move(c));
+            discard(std::move(c));  // a TLS connection sends close_notify as it closes
         }
     }
     slot_freed();

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -74,6 +75,8 @@ struct Worker::Impl {
     redis::Connection conn;    // every command but the blocking read (auto-pipelined)
     redis::Connection reader;  // XREADGROUP BLOCK, which would stall a shared pipeline
     Mutex connecting;
+    // opt.url parsed, with its TLS context built, once: every (re)connect shares them.
+    std::optional<redis::ConnectionOptions> redis_options;
 
     Event stopping;    // stop claiming
     Event slot_freed;  // a job finished (or stopping)
@@ -100,8 +103,13 @@ struct Worker::Impl {
             if (stopping.is_set()) co_return false;
             bool failed = false;
             try {
-                if (!usable(conn)) conn = co_await redis::Connection::connect(opt.url);
-                if (!usable(reader)) reader = co_await redis::Connection::connect(opt.url);
+                if (!redis_options) {
+                    auto o = redis::ConnectionOptions::from_url(opt.url);
+                    o.prepare_tls();
+                    redis_options = std::move(o);
+                }
+                if (!usable(conn)) conn = co_await redis::Connection::connect(*redis_options);
+                if (!usable(reader)) reader = co_await redis::Connection::connect(*redis_options);
                 co_await ensure_groups();
             } catch (const std::exception& e) {
                 std::fprintf(stderr, "weir jobs %s: redis unavailable (%s), retrying\n",

@@ -61,8 +61,26 @@ struct TlsContext::Impl {
 struct TlsStream::Impl {
     Stream stream;
     SSL* ssl = nullptr;
-    ~Impl() {
-        if (ssl) SSL_free(ssl);
+    bool failed = false;  // a fatal TLS or socket error: no close_notify then
+    ~Impl() { close(); }
+
+    // Sends close_notify once the handshake is done and nothing failed: one non-blocking
+    // attempt, never waiting for the peer's (a full socket buffer or a write still pending
+    // in OpenSSL means it is not sent). OpenSSL must not be asked after a fatal error.
+    void send_close_notify() noexcept {
+        if (!ssl || failed || !stream.is_open() || SSL_is_init_finished(ssl) != 1) return;
+        if (SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN) return;  // sent already
+        ERR_clear_error();
+        SSL_shutdown(ssl);
+        ERR_clear_error();
+    }
+    void close() noexcept {
+        send_close_notify();
+        if (ssl) {
+            SSL_free(ssl);
+            ssl = nullptr;
+        }
+        stream.close();
     }
 };
 
@@ -179,9 +197,11 @@ TlsStream::Attempt TlsStream::try_read(std::span<char> buf) {
         case SSL_ERROR_ZERO_RETURN:
             return {0, Want::none};
         case SSL_ERROR_SYSCALL:
+            im.failed = true;
             if (errno == 0) return {0, Want::none};
             throw_errno(errno, "tls read");
         default:
+            im.failed = true;
             throw TlsError(openssl_error("TLS read failed"));
     }
 }
@@ -200,6 +220,7 @@ TlsStream::Attempt TlsStream::try_write(std::string_view data) {
         return {0, Want::read};
     }
     if (e == SSL_ERROR_WANT_WRITE) return {0, Want::write};
+    im.failed = true;
     if (e == SSL_ERROR_SYSCALL && errno != 0) throw_errno(errno, "tls write");
     throw TlsError(openssl_error("TLS write failed"));
 }
@@ -221,11 +242,7 @@ Task<void> TlsStream::write_all(std::string_view data) {
 }
 
 void TlsStream::shutdown() noexcept {
-    if (impl_ && impl_->ssl && impl_->stream.is_open()) {
-        ERR_clear_error();
-        SSL_shutdown(impl_->ssl);
-        ERR_clear_error();
-    }
+    if (impl_) impl_->send_close_notify();
 }
 
 std::string TlsStream::alpn_selected() const {
@@ -241,12 +258,7 @@ bool TlsStream::is_open() const noexcept { return impl_ && impl_->stream.is_open
 int TlsStream::fd() const noexcept { return impl_ ? impl_->stream.fd() : -1; }
 
 void TlsStream::close() noexcept {
-    if (!impl_) return;
-    if (impl_->ssl) {
-        SSL_free(impl_->ssl);
-        impl_->ssl = nullptr;
-    }
-    impl_->stream.close();
+    if (impl_) impl_->close();
 }
 
 Stream& TlsStream::stream() noexcept {

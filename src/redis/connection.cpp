@@ -30,21 +30,6 @@ bool pending_done(void* p) { return static_cast<detail::Pending*>(p)->done; }
 
 }  // namespace
 
-void detail::prepare_tls(ConnectionOptions& o) {
-    if (!o.tls.enabled || o.tls.context.valid()) return;
-    net::TlsClientOptions t;
-    t.verify = o.tls.verify;
-    t.ca_file = o.tls.ca_file;
-    t.ca_path = o.tls.ca_path;
-    t.cert_file = o.tls.cert_file;
-    t.key_file = o.tls.key_file;
-    try {
-        o.tls.context = net::TlsContext::client(t);
-    } catch (const net::TlsError& e) {
-        throw TlsError(std::string("redis: TLS set-up failed: ") + e.what());
-    }
-}
-
 Connection::Impl::Impl() : in(kReadBuffer) {}
 
 Connection::Impl::~Impl() {
@@ -415,7 +400,7 @@ Task<Connection> Connection::connect(ConnectionOptions o) {
     auto impl = std::make_shared<Impl>();
     impl->metrics = o.metrics ? o.metrics : std::make_shared<Metrics>();
     o.metrics = impl->metrics;
-    detail::prepare_tls(o);
+    o.prepare_tls();
     impl->options = o;
     const std::string where =
         o.unix_path.empty() ? o.host + ":" + std::to_string(o.port) : o.unix_path;

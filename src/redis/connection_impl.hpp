@@ -26,11 +26,6 @@
 
 namespace weir::redis::detail {
 
-// Builds options.tls.context from the TLS options if TLS is on and it has
-// none yet (Pool and Subscriber call it once for all their connections).
-// Throws redis::TlsError when a CA, certificate or key file cannot be loaded.
-void prepare_tls(ConnectionOptions& options);
-
 // A task parked until something changes (its reply arrived, or it must
 // take over driving the socket). Linked into Impl::waiters while parked.
 struct Waiter {

@@ -156,4 +156,19 @@ ConnectionOptions ConnectionOptions::from_url(std::string_view url) {
     return o;
 }
 
+void ConnectionOptions::prepare_tls() {
+    if (!tls.enabled || tls.context.valid()) return;
+    net::TlsClientOptions t;
+    t.verify = tls.verify;
+    t.ca_file = tls.ca_file;
+    t.ca_path = tls.ca_path;
+    t.cert_file = tls.cert_file;
+    t.key_file = tls.key_file;
+    try {
+        tls.context = net::TlsContext::client(t);
+    } catch (const net::TlsError& e) {
+        throw TlsError(std::string("redis: TLS set-up failed: ") + e.what());
+    }
+}
+
 }  // namespace weir::redis

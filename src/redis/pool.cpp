@@ -119,7 +119,7 @@ Task<Pool> Pool::open(PoolOptions options) {
         options.connection.command_timeout = timeout;
     }
     if (!options.connection.metrics) options.connection.metrics = std::make_shared<Metrics>();
-    detail::prepare_tls(options.connection);  // one TLS context for all the pool's connections
+    options.connection.prepare_tls();  // one TLS context for all the pool's connections
     auto state = std::make_shared<detail::PoolState>(std::move(options));
     state->metrics = state->options.connection.metrics;
     state->shared = co_await Connection::connect(state->options.connection);

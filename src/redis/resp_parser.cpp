@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "weir/redis/error.hpp"
@@ -60,15 +61,27 @@ void RespParser::reset() noexcept {
     pending_attrs_.reset();
 }
 
-void RespParser::start_body(std::size_t n) {
-    // The reply's storage is reserved once, at its final size (the header's
-    // length, already checked against the limit): small bodies are appended
-    // without regrowth, big ones can be read straight into it (body_space).
+void RespParser::start_body(std::size_t n, std::size_t buffered) {
+    // Room for what has arrived and a bounded piece beyond, not for the whole announced length
+    // (a server announcing 500 MB and sending 3 bytes costs a few megabytes, not 500 MB); the
+    // storage then grows with the bytes received (grow_body).
     std::string& s = bulk_.mutable_str();
     bulk_fill_ = s.size();
-    s.reserve(bulk_fill_ + n);
     bulk_left_ = n;
     state_ = State::bulk_body;
+    grow_body(bulk_fill_ + std::min(n, buffered + kReserveAhead));
+}
+
+void RespParser::grow_body(std::size_t need) {
+    std::string& s = bulk_.mutable_str();
+    if (s.capacity() >= need) return;
+    // At least doubling, and straight to the end once it is within kGrowJump of that: the
+    // storage stays within a small factor of the bytes received, and a body is copied on
+    // regrowth only a fraction of its size (bodies up to ~4 MiB never are).
+    const std::size_t end = bulk_fill_ + bulk_left_;
+    std::size_t cap = std::max(need, 2 * s.capacity());
+    if (end / kGrowJump <= cap) cap = end;
+    s.reserve(std::min(end, cap));
 }
 
 std::span<char> RespParser::body_space() noexcept {
@@ -76,10 +89,15 @@ std::span<char> RespParser::body_space() noexcept {
     // Exposes the next piece only: growing the string zero-fills it, and a
     // piece of moderate size is still in cache when the socket bytes land on
     // it (zero-filling the whole body up front would cost about the copy
-    // saved). Within the reserved capacity: no allocation. Bytes past
-    // bulk_fill_ are scratch until body_filled() says otherwise.
+    // saved). Bytes past bulk_fill_ are scratch until body_filled() says
+    // otherwise.
     std::string& s = bulk_.mutable_str();
     const std::size_t piece = std::min(bulk_left_, kDirectPiece);
+    try {
+        grow_body(bulk_fill_ + piece);
+    } catch (const std::bad_alloc&) {
+        return {};  // read into the buffer instead: parse() reports the failure
+    }
     if (s.size() < bulk_fill_ + piece) s.resize(bulk_fill_ + piece);
     return {s.data() + bulk_fill_, piece};
 }
@@ -167,6 +185,7 @@ std::optional<Reply> RespParser::parse(std::string_view in, std::size_t& used) {
             const std::size_t take = std::min(bulk_left_, in.size() - pos);
             std::string& s = bulk_.mutable_str();
             s.resize(bulk_fill_);  // drops unused body_space() scratch (no reallocation)
+            grow_body(bulk_fill_ + take);
             s.append(in.data() + pos, take);
             pos += take;
             bulk_fill_ += take;
@@ -224,7 +243,7 @@ std::optional<Reply> RespParser::parse(std::string_view in, std::size_t& used) {
             if (bulk_.str().size() + static_cast<std::size_t>(n) > limits_.max_bulk_length)
                 bad("streamed string too long");
             chunk_ = true;
-            start_body(static_cast<std::size_t>(n));
+            start_body(static_cast<std::size_t>(n), in.size() - pos);
             continue;
         }
 
@@ -283,7 +302,7 @@ std::optional<Reply> RespParser::parse(std::string_view in, std::size_t& used) {
                 if (static_cast<std::uint64_t>(n) > limits_.max_bulk_length)
                     bad("bulk string longer than the limit");
                 bulk_ = start(t);
-                start_body(static_cast<std::size_t>(n));
+                start_body(static_cast<std::size_t>(n), in.size() - pos);
                 break;
             }
             case '*':

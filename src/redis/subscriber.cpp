@@ -136,7 +136,7 @@ Task<Subscriber> Subscriber::connect(std::string url, SubscriberOptions options)
 Task<Subscriber> Subscriber::connect(ConnectionOptions connection, SubscriberOptions options) {
     auto s = std::make_shared<State>();
     if (!connection.metrics) connection.metrics = std::make_shared<Metrics>();
-    detail::prepare_tls(connection);  // one TLS context for every reconnect
+    connection.prepare_tls();  // one TLS context for every reconnect
     s->options = std::move(connection);
     s->sub_options = options;
     co_await s->open_connection();

@@ -294,6 +294,39 @@ WEIR_TEST(HttpClientTls, AlpnOffered) {
     tls.close();
 }
 
+// TLS connections are closed in every way the client has: after their last request
+// (max_requests_per_connection), when found closed by the server (its keep-alive timeout
+// ended it while idle), and by close(). Each sends close_notify as it closes (nginx does not
+// log whether it got one: the TLS stream's tests check that against redis-server); nothing
+// fails, nothing leaks, and nginx logs no error.
+WEIR_TEST(HttpClientTls, ConnectionsCloseInOrder) {
+    NginxOptions no;
+    no.tls = true;
+    no.keepalive_timeout_s = 1;
+    NginxServer nginx(no);
+    ClientOptions o;
+    o.tls.ca_file = nginx.ca_file();
+    o.max_requests_per_connection = 2;
+    auto f = [&](Client& c) -> Task<void> {
+        for (int i = 0; i < 6; ++i) {
+            auto r = co_await c.get(nginx.url("/hello"));
+            EXPECT_EQ(r.status, 200);
+        }
+        EXPECT_EQ(c.metrics().connects, 3u);
+        auto before = co_await c.get(nginx.url("/hello"));  // its connection stays idle...
+        EXPECT_EQ(before.status, 200);
+        co_await weir::sleep_for(1500ms);  // ...until nginx closes it
+        auto after = co_await c.get(nginx.url("/hello"));
+        EXPECT_EQ(after.status, 200);
+        EXPECT_EQ(c.metrics().connects, 5u);
+    };  // with_client closes the client: its idle connection goes too
+    co_await with_client(o, f);
+    const std::string log = nginx.error_log();
+    EXPECT_EQ(log.find("[error]"), std::string::npos) << log;
+    EXPECT_EQ(log.find("[crit]"), std::string::npos) << log;
+    EXPECT_EQ(log.find("[alert]"), std::string::npos) << log;
+}
+
 WEIR_TEST(HttpClientWeirServer, AgainstWeirsOwnServer) {
     weir::http::Handler h = [](weir::http::Request& req,
                                weir::http::Context&) -> Task<weir::http::Response> {

@@ -3,10 +3,13 @@
 // timeouts, broken connections and bad servers.
 #include "weir/redis/connection.hpp"
 
+#include <algorithm>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "redis_test_util.hpp"
+#include "weir/core/event.hpp"
 #include "weir/core/sleep.hpp"
 #include "weir/core/task_group.hpp"
 #include "weir/core/timeout.hpp"
@@ -493,6 +496,69 @@ WEIR_TEST(RedisConnection, GarbageFromTheServerIsAProtocolError) {
         co_return;
     });
     EXPECT_TRUE(thrown);
+}
+
+// The process's virtual size (VmSize) in KiB: a reservation shows there at once, even
+// before its pages are touched (and so before the resident size grows).
+std::size_t virtual_kib() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmSize:", 0) == 0) return std::stoul(line.substr(7));
+    return 0;
+}
+
+// A server that announces a bulk string of almost 512 MiB (the default limit), sends three
+// bytes of it and closes: the client held memory for what arrived, not for the announced
+// length, and the command fails with a ConnectionError.
+WEIR_TEST(RedisConnection, HugeAnnouncedBulkReservesOnlyWhatArrives) {
+    auto listener = weir::net::Listener::bind_tcp("127.0.0.1", 0);
+    const auto port = listener.local_address().port();
+    weir::Event sent, measured;
+    auto fake = [&]() -> Task<void> {
+        auto s = co_await listener.accept();
+        char buf[256];
+        co_await s.read_some(std::span<char>(buf));  // the GET (no handshake with protocol=2)
+        co_await s.write_all("$536870000\r\nabc");
+        sent.set();
+        co_await measured.wait();
+    };
+    std::size_t before = 0, peak = 0;
+    bool failed = false;
+    auto client = [&]() -> Task<void> {
+        auto c = co_await Connection::connect("redis://127.0.0.1:" + std::to_string(port) +
+                                              "?protocol=2");
+        before = virtual_kib();
+        auto get = [&]() -> Task<void> {
+            try {
+                co_await c.cmd("GET", "big");
+            } catch (const ConnectionError&) {
+                failed = true;
+            }
+        };
+        auto watch = [&]() -> Task<void> {
+            co_await sent.wait();
+            for (int i = 0; i < 10; ++i) {  // the client reads and parses meanwhile
+                co_await weir::sleep_for(10ms);
+                peak = std::max(peak, virtual_kib());
+            }
+            measured.set();
+        };
+        co_await weir::task_group([&](weir::TaskGroup& g) -> Task<void> {
+            g.spawn(get());
+            g.spawn(watch());
+            co_return;
+        });
+    };
+    co_await weir::task_group([&](weir::TaskGroup& g) -> Task<void> {
+        g.spawn(fake());
+        g.spawn(client());
+        co_return;
+    });
+    EXPECT_TRUE(failed);
+    CO_ASSERT_TRUE(before > 0);
+    EXPECT_LT(peak, before + 128 * 1024)
+        << "VmSize grew from " << before << " to " << peak << " KiB";
 }
 
 // A fake pre-6.0 server without HELLO: the client falls back to RESP2 and

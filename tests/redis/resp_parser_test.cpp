@@ -314,3 +314,52 @@ TEST(RespParser, DirectBodiesSplitAtEveryBoundary) {
     const std::size_t m = RespParser::kDirectMin - 1;
     EXPECT_EQ(direct, 3 * (a.size() - m) + (a.size() + 4 - m) + 2 * (b.size() - m));
 }
+
+// A header announcing a huge body reserves room for what arrived and a bounded piece beyond,
+// not for the announced length; the storage then grows with the bytes received.
+TEST(RespParser, HugeAnnouncedBulkReservesOnlyWhatArrives) {
+    RespParser p;
+    std::size_t used = 0;
+    const std::string head = "$536870000\r\nabc";
+    EXPECT_FALSE(p.parse(head, used));
+    EXPECT_EQ(used, head.size());
+    EXPECT_GE(p.body_capacity(), 3u);
+    EXPECT_LE(p.body_capacity(), 2 * RespParser::kReserveAhead);
+    EXPECT_EQ(p.body_space().size(), RespParser::kDirectPiece);
+    EXPECT_LE(p.body_capacity(), 2 * RespParser::kReserveAhead);
+    // 3 MiB more, copied from the buffer: about twice what arrived at most.
+    const std::string chunk(3 << 20, 'z');
+    EXPECT_FALSE(p.parse(chunk, used));
+    EXPECT_EQ(used, chunk.size());
+    EXPECT_LE(p.body_capacity(), 2 * (chunk.size() + 3));
+    // The limit still refuses more than max_bulk_length at once.
+    p.reset();
+    EXPECT_EQ(p.body_capacity(), 0u);
+    EXPECT_THROW(p.parse("$536870913\r\n", used), ProtocolError);
+}
+
+// Bodies bigger than the first reservation grow on the way, through the buffer, straight
+// from the "socket" (body_space) and mixed; a streamed string's chunks add up the same way.
+TEST(RespParser, BodiesGrowWithTheBytesReceived) {
+    const std::string a = big_text((5 << 20) + 7);
+    const std::string b = big_text((3 << 20) + 1);
+    const std::string in = "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n$?\r\n;" +
+                           std::to_string(b.size()) + "\r\n" + b + "\r\n;" +
+                           std::to_string(a.size()) + "\r\n" + a + "\r\n;0\r\n+OK\r\n";
+    for (const std::vector<std::size_t>& sizes :
+         {std::vector<std::size_t>{in.size()}, {65536}, {300000, 1, 4096, 1 << 20}}) {
+        for (bool direct : {false, true}) {
+            RespParser p;
+            auto fed = weir::testing::feed_resp(p, in, sizes, direct);
+            ASSERT_EQ(fed.replies.size(), 3u);
+            EXPECT_TRUE(fed.replies[0].str() == a);
+            EXPECT_TRUE(fed.replies[1].str() == b + a);
+            EXPECT_TRUE(fed.replies[2].is_ok());
+            if (direct && sizes.size() > 1) {
+                EXPECT_GT(fed.direct, 0u);
+            }
+            EXPECT_LE(fed.replies[0].take_str().capacity(), 2 * a.size());
+            EXPECT_LE(fed.replies[1].take_str().capacity(), 2 * (a.size() + b.size()));
+        }
+    }
+}

@@ -2,8 +2,9 @@
 // on a TLS port, with a throwaway CA: commands and automatic pipelining, big
 // values split across TLS records (with and without direct reads), pub/sub,
 // certificate verification failures, client certificates (tls-auth-clients),
-// cancellation mid-command, and a pool healing after a server restart. The
-// big-value test also runs over a plain socket (direct reads with readv).
+// cancellation mid-command, a pool healing after a server restart, close_notify on an
+// orderly close, and a server that vanishes without one. The big-value test also runs over a
+// plain socket (direct reads with readv).
 #include <string>
 #include <vector>
 
@@ -279,4 +280,67 @@ WEIR_TEST(RedisTls, IdleCheckSeesThroughSessionTickets) {
     co_await weir::sleep_for(50ms);
     EXPECT_FALSE(conn.check_idle());
     EXPECT_TRUE(conn.is_broken());
+}
+
+// Closing a connection (close(), or destroying it) sends close_notify: the server sees an
+// orderly TLS close, not a truncated stream.
+WEIR_TEST(RedisTls, OrderlyCloseSendsCloseNotify) {
+    const RedisServer& srv = TlsEnvironment::get();
+    auto admin = co_await Connection::connect(tls_url());
+    co_await admin.cmd("CONFIG", "SET", "loglevel", "verbose");
+    for (int way = 0; way < 2; ++way) {
+        const std::size_t mark = srv.log().size();
+        {
+            auto conn = co_await Connection::connect(tls_url());
+            Reply pong = co_await conn.cmd("PING");
+            EXPECT_EQ(pong.str(), "PONG");
+            if (way == 0) conn.close();  // otherwise destroyed at the end of the scope
+        }
+        const std::string line = srv.tls_client_exit(mark);  // blocks the shard a moment
+        EXPECT_NE(line.find("Reading from client"), std::string::npos) << line;
+        EXPECT_EQ(line.find("unexpected eof"), std::string::npos) << "way " << way << ": " << line;
+    }
+    co_await admin.cmd("CONFIG", "SET", "loglevel", "notice");
+}
+
+// A server that exits without close_notify (SHUTDOWN NOSAVE leaves the kernel to close its
+// sockets): the command waiting on the connection fails with a plain ConnectionError (the end
+// of the stream), not a TLS error, as before close_notify was sent on close.
+TEST(RedisTls, ServerGoneWithoutCloseNotifyIsAConnectionError) {
+    RedisServer srv(tls_options(false));
+    weir::testing::run_async_test([&]() -> Task<void> {
+        auto conn = co_await Connection::connect(srv.url());
+        auto admin = co_await Connection::connect(srv.url());
+        bool lost = false, tls_error = false;
+        std::string why;
+        auto blocked = [&]() -> Task<void> {
+            try {
+                co_await conn.cmd("BLPOP", "nothing", "10");
+            } catch (const TlsError& e) {
+                tls_error = true;
+                why = e.what();
+            } catch (const ConnectionError& e) {
+                lost = true;
+                why = e.what();
+            }
+        };
+        auto shutdown = [&]() -> Task<void> {
+            co_await weir::sleep_for(50ms);
+            try {
+                co_await admin.cmd("SHUTDOWN", "NOSAVE");
+            } catch (const ConnectionError&) {
+            }
+        };
+        co_await weir::task_group([&](weir::TaskGroup& g) -> Task<void> {
+            g.spawn(blocked());
+            g.spawn(shutdown());
+            co_return;
+        });
+        EXPECT_TRUE(lost) << why;
+        EXPECT_FALSE(tls_error) << why;
+        EXPECT_NE(why.find("server closed the connection"), std::string::npos) << why;
+        EXPECT_TRUE(conn.is_broken());
+        conn.close();
+        admin.close();
+    });
 }

@@ -111,6 +111,9 @@ public:
     std::string alpn_selected() const;
     bool is_open() const noexcept;
     int fd() const noexcept;
+    // Sends close_notify (as shutdown(); not after a failed handshake or a TLS or socket
+    // error) and closes the socket. The destructor does the same. A peer that closes
+    // without close_notify is read as end of stream.
     void close() noexcept;
     Stream& stream() noexcept;
 

@@ -71,6 +71,12 @@ struct ConnectionOptions {
 
     // Throws UrlError.
     static ConnectionOptions from_url(std::string_view url);
+
+    // Builds tls.context from the TLS fields when TLS is on and there is none yet. connect()
+    // does it on its own copy; call it first to share one context among the connections made
+    // from these options (a Pool, a Subscriber and a jobs::Worker do). Throws TlsError when
+    // a CA, certificate or key file cannot be loaded.
+    void prepare_tls();
 };
 
 }  // namespace weir::redis

@@ -12,13 +12,18 @@
 // input, having consumed everything it could (an incomplete header line is
 // left unconsumed: present it again with more bytes behind it).
 //
+// A bulk body's storage grows with the bytes that arrive (what is buffered plus
+// kReserveAhead at first, then at least doubling, the announced length once it
+// is within kGrowJump of that, never more): a header announcing a huge length
+// reserves little by itself.
+//
 // Big bulk strings need not pass through the caller's buffer: while at least
 // kDirectMin bytes of a bulk body are missing, body_space() is the next piece
-// (at most kDirectPiece) of the reply's own storage still to fill, reserved
-// once at the length the header announced; the caller may read socket bytes
-// straight into it and report them with body_filled(n) (what it does not
-// fill is dropped), then go on with parse() for what follows (the CRLF,
-// further replies). Everything else is copied from parse()'s input.
+// (at most kDirectPiece) of the reply's own storage still to fill; the caller
+// may read socket bytes straight into it and report them with body_filled(n)
+// (what it does not fill is dropped), then go on with parse() for what
+// follows (the CRLF, further replies). Everything else is copied from
+// parse()'s input.
 //
 // Supported: every RESP2 type, and RESP3 null, double, boolean, big number,
 // bulk error, verbatim string, map, set, push, attributes (attached to the
@@ -58,6 +63,15 @@ public:
     std::span<char> body_space() noexcept;
     void body_filled(std::size_t n) noexcept;
 
+    // Storage reserved beyond the bytes received when a bulk body starts; growth goes
+    // straight to the announced length once that is at most kGrowJump times the next step.
+    static constexpr std::size_t kReserveAhead = 1024 * 1024;
+    static constexpr std::size_t kGrowJump = 4;
+    // The capacity held by the bulk value being received (0 between values; for tests).
+    std::size_t body_capacity() noexcept {
+        return state_ == State::header && !streaming_string_ ? 0 : bulk_.mutable_str().capacity();
+    }
+
     // True between replies (no partial value held).
     bool idle() const noexcept {
         return stack_.empty() && state_ == State::header && !pending_attrs_ && !streaming_string_;
@@ -80,7 +94,10 @@ private:
     bool parse_whole_simple(std::string_view in, std::size_t& used, std::optional<Reply>& out);
     Reply start(ReplyType t, std::string s = {});
     void attach(Reply& r);
-    void start_body(std::size_t n);
+    // `buffered`: the input bytes already there behind the header.
+    void start_body(std::size_t n, std::size_t buffered);
+    // Makes the body's capacity at least `need` (see start_body).
+    void grow_body(std::size_t need);
 
     RespLimits limits_;
     State state_ = State::header;

@@ -14,6 +14,9 @@
 //     weir::testing::RedisServer redis(o);
 //     auto url = redis.url();                  // rediss://127.0.0.1:PORT/0?ca_file=...
 //     redis.client_cert_file(); redis.client_key_file();
+//
+// log() is the server's log; at loglevel verbose (CONFIG SET loglevel verbose) it tells how
+// each TLS client left, which tls_client_exit() picks out (close_notify or not).
 #pragma once
 
 #include <fcntl.h>
@@ -23,7 +26,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "weir/testing/server_process.hpp"
@@ -122,6 +128,26 @@ public:
     std::string client_cert_file() const { return (dir_ / "client.crt").string(); }
     std::string client_key_file() const { return (dir_ / "client.key").string(); }
     const std::filesystem::path& dir() const noexcept { return dir_; }
+
+    // The log (redis.log) from byte `from` on.
+    std::string log(std::size_t from = 0) const {
+        std::ifstream in(dir_ / "redis.log");
+        std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        return from < text.size() ? text.substr(from) : std::string();
+    }
+    // The first line after byte `from` of the log saying that a TLS client left, waiting
+    // (blocking) up to 5 s for it; needs loglevel verbose. Redis 7 writes "Reading from
+    // client: error:00000000:lib(0)::reason(0)" after a close_notify and "... unexpected eof
+    // while reading" after a bare TCP close.
+    std::string tls_client_exit(std::size_t from) const {
+        for (int i = 0; i < 250; ++i) {
+            const std::string text = log(from);
+            const std::size_t at = text.find("Reading from client");
+            if (at != std::string::npos) return text.substr(at, text.find('\n', at) - at);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return "<no client exit logged>";
+    }
 
 private:
     void cleanup() noexcept {
