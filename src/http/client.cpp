@@ -145,14 +145,16 @@ Task<std::optional<std::string_view>> StreamState::next() {
                     if (body.done()) finish(true);
                     co_return std::string_view(decoded);
                 }
+                if (sink) {
+                    impl->check_size(*this, sink->size() + s.data.size());
+                    sink->append(s.data);
+                    if (!body.done()) continue;
+                    finish(true);
+                    co_return std::nullopt;  // the whole body is in the sink
+                }
                 // The view stays valid until the next fill(): consume() only moves offsets.
                 // The last piece is copied, since finishing lends the connection out again.
                 if (body.done()) {
-                    if (sink && sink->size() + s.data.size() <= impl->options_.max_response_bytes) {
-                        sink->append(s.data);
-                        finish(true);
-                        co_return std::nullopt;  // the whole body is in the sink
-                    }
                     decoded.assign(s.data);
                     finish(true);
                     co_return std::string_view(decoded);
@@ -173,7 +175,13 @@ Task<std::optional<std::string_view>> StreamState::next() {
             ps.arm(Phase::Read);
             std::size_t n = 0;
             try {
-                n = co_await lease->fill();
+                Connection& conn = *lease;
+                if (conn.tls) {
+                    n = co_await conn.fill();
+                } else {
+                    n = co_await conn.tcp.read_some(conn.room_for_read());
+                    conn.commit_read(n);
+                }
             } catch (const SystemError& e) {
                 error = std::string("connection failed while reading the body: ") + e.what();
                 break;
@@ -190,73 +198,71 @@ Task<std::optional<std::string_view>> StreamState::next() {
         }
     } catch (const Cancelled&) {
         finish(false);
-        ps.on_cancelled(*impl, origin, url);
+        ps.on_cancelled(*impl, origin, url_text());
     } catch (...) {
         finish(false);
         throw;
     }
     finish(false);
     ++origin->metrics.errors;
-    if (too_large) throw ResponseTooLarge(url + ": response body too large");
-    throw RemoteProtocolError(url + ": " + error);
+    if (too_large) throw ResponseTooLarge(url_text() + ": response body too large");
+    throw RemoteProtocolError(url_text() + ": " + error);
 }
 
-Task<ClientResponse> ClientImpl::read_whole(StreamState& s) {
-    ClientResponse r;
+void ClientImpl::start_response(ClientResponse& r, StreamState& s) {
     r.status = s.head.status;
     r.reason = std::move(s.head.reason);
     r.headers = std::move(s.head.headers);
     if (s.head.framing == BodyFraming::Length && !s.inflater)
         r.body.reserve(static_cast<std::size_t>(s.head.content_length));
-    struct SinkGuard {
-        StreamState& s;
-        ~SinkGuard() { s.sink = nullptr; }
-    } guard{s};
-    s.sink = &r.body;
+}
+
+void ClientImpl::check_size(StreamState& s, std::uint64_t total) {
+    if (total <= options_.max_response_bytes) return;
+    s.finish(false);
+    throw ResponseTooLarge(s.url_text() + ": response body too large");
+}
+
+Task<void> ClientImpl::drain(StreamState& s) {
+    std::uint64_t total = 0;
     for (;;) {
         auto piece = co_await s.next();
         if (!piece) break;
-        if (r.body.size() + piece->size() > options_.max_response_bytes) {
-            s.finish(false);
-            throw ResponseTooLarge(s.url + ": response body too large");
-        }
-        r.body.append(*piece);
+        total += piece->size();
+        check_size(s, total);
     }
-    r.url = std::move(s.url);  // not needed by `s` any more: its body is read
-    co_return r;
+}
+
+void ClientImpl::finish_response(ClientResponse& r, StreamState& s, std::string* url_text) {
+    // Not needed by `s` any more: its body is read.
+    if (!s.url.empty()) {
+        r.url = std::move(s.url);
+    } else if (url_text && *url_text == s.target->normalized) {
+        r.url = std::move(*url_text);  // the caller's string says the same: no copy
+    } else {
+        r.url = s.target->normalized;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Sending a request
 // ---------------------------------------------------------------------------------------------
 
-Prepared ClientImpl::prepare(ClientRequest& req, const Url& url, TimePoint total) const {
-    Prepared p;
-    p.method = req.method;
-    for (char c : p.method)
-        if (!is_tchar(c)) throw std::invalid_argument("invalid HTTP method: " + req.method);
-    p.url = url;
-    std::string& target = p.url.target;  // p.url is a copy of url: add the query in place
-    bool has_query = target.find('?') != std::string::npos;
-    auto add_query = [&](const HeaderPairs& q) {
-        for (const auto& [k, v] : q) {
-            target.push_back(has_query ? '&' : '?');
-            has_query = true;
-            append_percent_encoded(target, k);
-            target.push_back('=');
-            append_percent_encoded(target, v);
-        }
-    };
-    add_query(req.query);
-    add_query(req.options.query);
+std::string Prepared::url_text() const {
+    if (query_target.empty()) return target->normalized;
+    Url u = target->url;
+    u.target = query_target;
+    return u.to_string();
+}
 
-    std::string& h = p.head;
+void ClientImpl::write_head(std::string& h, Prepared& p, const ClientRequest& req,
+                            std::string_view target) const {
     h.reserve(128 + target.size());
     h += p.method;
     h += ' ';
     h += target;
     h += " HTTP/1.1\r\nHost: ";
-    url.append_host_header(h);
+    p.target->url.append_host_header(h);
     h += "\r\n";
     auto add = [&](const std::string& k, const std::string& v) {
         if (k.empty() || !std::all_of(k.begin(), k.end(), is_tchar) || !valid_header_text(v))
@@ -284,13 +290,51 @@ Prepared ClientImpl::prepare(ClientRequest& req, const Url& url, TimePoint total
             h += "Transfer-Encoding: chunked\r\n";
             p.chunked_body = true;
         }
-        p.body_stream = req.body_stream;
     } else if (!req.body.empty() || p.method == "POST" || p.method == "PUT" ||
                p.method == "PATCH") {
         h += "Content-Length: " + std::to_string(req.body.size()) + "\r\n";
-        p.body = req.body;
     }
     h += "\r\n";
+}
+
+void ClientImpl::prepare(Prepared& p, ClientRequest& req, TimePoint total) {
+    p.method = req.method;
+    for (char c : p.method)
+        if (!is_tchar(c)) throw std::invalid_argument("invalid HTTP method: " + req.method);
+    const bool plain_get = req.method == "GET" && req.headers.empty() &&
+                           req.options.headers.empty() && req.query.empty() &&
+                           req.options.query.empty() && !req.body_stream && req.body.empty();
+    if (plain_get) {
+        // Always the same bytes for this URL: built once, kept with the URL.
+        Target& t = *p.target;
+        if (t.get_head.empty()) write_head(t.get_head, p, req, t.url.target);
+        p.head = t.get_head;
+    } else {
+        if (!req.query.empty() || !req.options.query.empty()) {
+            std::string& target = p.query_target;
+            target = p.target->url.target;
+            bool has_query = target.find('?') != std::string::npos;
+            auto add_query = [&](const HeaderPairs& q) {
+                for (const auto& [k, v] : q) {
+                    target.push_back(has_query ? '&' : '?');
+                    has_query = true;
+                    append_percent_encoded(target, k);
+                    target.push_back('=');
+                    append_percent_encoded(target, v);
+                }
+            };
+            add_query(req.query);
+            add_query(req.options.query);
+        }
+        write_head(p.own_head, p, req,
+                   p.query_target.empty() ? p.target->url.target : p.query_target);
+        p.head = p.own_head;
+    }
+    if (req.body_stream) {
+        p.body_stream = &req.body_stream;
+    } else {
+        p.body = req.body;
+    }
     p.idempotent = req.idempotent();
     p.head_request = p.method == "HEAD";
     const ClientOptions& o = options_;
@@ -300,7 +344,6 @@ Prepared ClientImpl::prepare(ClientRequest& req, const Url& url, TimePoint total
     p.limits.write = pick(r.write_timeout, o.write_timeout);
     p.limits.pool = pick(r.pool_timeout, o.pool_timeout);
     p.limits.total = total;
-    return p;
 }
 
 Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op, bool force_new) {
@@ -308,22 +351,36 @@ Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op,
     state->impl = this;
     state->origin = &op;
     state->limits = p.limits;
-    state->url = p.url.to_string();
+    state->target = p.target;
+    if (!p.query_target.empty()) state->url = p.url_text();
     state->started = Clock::now();
     PhaseScope ps(state->limits);
     bool stale = false;
     std::string error;
     try {
-        state->lease = co_await acquire(op, force_new, p.idempotent, ps);
+        state->lease = reuse_idle(op, force_new, p.idempotent);
+        if (!state->lease) state->lease = co_await acquire(op, ps);
         Connection& conn = *state->lease;
         ++conn.requests;
         const bool reused = state->lease.reused();
-        ps.arm(Phase::Write);
         try {
+            // The usual request goes out in one send() right away: its write timeout is armed
+            // only when the socket cannot take it all at once (as when the write waits). Not
+            // past a deadline or a cancellation that has already come, which must stop it.
+            std::string_view head = p.head;
+            std::string_view body = p.body;
+            if (!p.body_stream && !conn.tls && p.limits.total == kNoDeadline &&
+                !weir::detail::current_node()->pending_cancel()) {
+                std::size_t n = conn.write_now(head, body);
+                const std::size_t from_head = std::min(n, head.size());
+                head.remove_prefix(from_head);
+                body.remove_prefix(n - from_head);
+            }
+            if (!head.empty() || !body.empty() || p.body_stream) ps.arm(Phase::Write);
             if (p.body_stream) {
-                co_await conn.write(p.head);
+                co_await conn.write(head);
                 for (;;) {
-                    std::optional<std::string> piece = co_await p.body_stream();
+                    std::optional<std::string> piece = co_await (*p.body_stream)();
                     if (!piece) break;
                     if (piece->empty()) continue;
                     ps.arm(Phase::Write);
@@ -338,16 +395,16 @@ Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op,
                     }
                 }
                 if (p.chunked_body) co_await conn.write("0\r\n\r\n");
-            } else if (p.body.empty()) {
-                co_await conn.write(p.head);
-            } else if (p.body.size() <= 8192) {
+            } else if (body.empty()) {
+                if (!head.empty()) co_await conn.write(head);
+            } else if (head.size() + body.size() <= 8192) {
                 std::string all;
-                all.reserve(p.head.size() + p.body.size());
-                all += p.head;
-                all += p.body;
+                all.reserve(head.size() + body.size());
+                all += head;
+                all += body;
                 co_await conn.write(all);
             } else {
-                co_await conn.write2(p.head, p.body);
+                co_await conn.write2(head, body);
             }
         } catch (const SystemError& e) {
             if (reused) {
@@ -373,7 +430,12 @@ Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op,
                 }
                 std::size_t n = 0;
                 try {
-                    n = co_await conn.fill();
+                    if (conn.tls) {
+                        n = co_await conn.fill();
+                    } else {
+                        n = co_await conn.tcp.read_some(conn.room_for_read());
+                        conn.commit_read(n);
+                    }
                 } catch (const SystemError& e) {
                     if (reused && !got_any) {
                         stale = true;
@@ -411,7 +473,7 @@ Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op,
             }
         }
     } catch (const Cancelled&) {
-        ps.on_cancelled(*this, &op, state->url);
+        ps.on_cancelled(*this, &op, state->url_text());
     }
     if (stale) {
         state->lease.drop();
@@ -420,20 +482,21 @@ Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op,
     if (!error.empty()) {
         state->lease.drop();
         ++op.metrics.errors;
-        throw RemoteProtocolError(state->url + ": " + error);
+        throw RemoteProtocolError(state->url_text() + ": " + error);
     }
     if (state->body.done() && state->head.framing != BodyFraming::UntilClose) state->finish(true);
     co_return state;
 }
 
-Url ClientImpl::parse_url(const std::string& text) {
-    for (const ParsedUrl& e : url_cache_)
-        if (!e.text.empty() && e.text == text) return e.url;
-    Url url = Url::parse(text);  // throws InvalidUrl: nothing cached then
-    ParsedUrl& slot = url_cache_[url_cache_next_++ % std::size(url_cache_)];
-    slot.text = text;
-    slot.url = url;
-    return url;
+std::shared_ptr<Target> ClientImpl::parse_url(const std::string& text) {
+    for (const std::shared_ptr<Target>& e : url_cache_)
+        if (e && e->text == text) return e;
+    auto t = std::make_shared<Target>();
+    t->url = Url::parse(text);  // throws InvalidUrl: nothing cached then
+    t->text = text;
+    t->normalized = t->url.to_string();
+    url_cache_[url_cache_next_++ % std::size(url_cache_)] = t;
+    return t;
 }
 
 void ClientImpl::check_circuit(OriginPool& op) {
@@ -466,15 +529,17 @@ Task<std::unique_ptr<StreamState>> ClientImpl::start(ClientRequest& req, bool st
     const TimePoint total = total_d ? Clock::now() + *total_d : kNoDeadline;
     const bool follow = req.options.follow_redirects.value_or(options_.follow_redirects);
     const RetryPolicy& retry = req.options.retry ? *req.options.retry : options_.retry;
-    Url url = parse_url(req.url);
+    std::shared_ptr<Target> target = parse_url(req.url);
     int redirects = 0;
     int attempt = 0;
     for (;;) {
-        OriginPool& op = pool_for(url);
+        OriginPool& op = pool_for(target->url);
         check_circuit(op);
         ++counters_.requests;
         ++op.metrics.requests;
-        Prepared p = prepare(req, url, total);
+        Prepared p;
+        p.target = target;
+        prepare(p, req, total);
         std::unique_ptr<StreamState> state;
         std::exception_ptr failure;
         bool retryable = false;
@@ -487,7 +552,7 @@ Task<std::unique_ptr<StreamState>> ClientImpl::start(ClientRequest& req, bool st
             }
             if (stale) {
                 if (!p.idempotent)
-                    throw RemoteProtocolError(p.url.to_string() +
+                    throw RemoteProtocolError(p.url_text() +
                                               ": server closed the keep-alive connection");
                 ++counters_.stale_retries;
                 state = co_await send(p, op, true);
@@ -544,9 +609,9 @@ Task<std::unique_ptr<StreamState>> ClientImpl::start(ClientRequest& req, bool st
             auto loc = state->head.header("location");
             if (loc && !(req.body_stream && (status == 307 || status == 308))) {
                 if (++redirects > options_.max_redirects)
-                    throw TooManyRedirects(p.url.to_string() + ": more than " +
+                    throw TooManyRedirects(p.url_text() + ": more than " +
                                            std::to_string(options_.max_redirects) + " redirects");
-                Url next = url.resolve(*loc);
+                Url next = target->url.resolve(*loc);
                 if (status == 303 || ((status == 301 || status == 302) && req.method == "POST")) {
                     if (req.method != "HEAD") req.method = "GET";
                     req.body.clear();
@@ -556,7 +621,7 @@ Task<std::unique_ptr<StreamState>> ClientImpl::start(ClientRequest& req, bool st
                                iequals(kv.first, "content-length");
                     });
                 }
-                if (next.origin() != url.origin()) {
+                if (next.origin() != target->url.origin()) {
                     auto drop = [](const auto& kv) {
                         return iequals(kv.first, "authorization") || iequals(kv.first, "cookie");
                     };
@@ -566,19 +631,21 @@ Task<std::unique_ptr<StreamState>> ClientImpl::start(ClientRequest& req, bool st
                 // Small redirect bodies are read so the connection can be reused.
                 if (!state->finished && state->body.framing() == BodyFraming::Length &&
                     state->head.content_length <= 64 * 1024) {
-                    co_await read_whole(*state);
+                    co_await drain(*state);
                 }
                 state.reset();
                 ++counters_.redirects;
-                url = std::move(next);
+                target = std::make_shared<Target>();
+                target->url = std::move(next);
+                target->normalized = target->url.to_string();
                 req.query.clear();
                 req.options.query.clear();
                 continue;
             }
         }
         (void)streaming;
-        // send() set it from p.url, which differs only by the query parameters added.
-        if (p.url.target != url.target) state->url = url.to_string();
+        // The response reports the URL without the query parameters added to it.
+        state->url.clear();
         co_return state;
     }
 }
@@ -594,7 +661,23 @@ Task<ClientResponse> ClientImpl::request(ClientRequest req) {
         auto state = co_await start(req, false);
         bool failed = false;
         try {
-            ClientResponse r = co_await read_whole(*state);
+            // The whole body, read here rather than in a coroutine of its own (one frame and
+            // one move of the response fewer). Without an inflater, next() appends it to
+            // r.body itself and returns once, at the end.
+            ClientResponse r;
+            start_response(r, *state);
+            struct SinkGuard {
+                StreamState& s;
+                ~SinkGuard() { s.sink = nullptr; }
+            } guard{*state};
+            state->sink = &r.body;
+            for (;;) {
+                auto piece = co_await state->next();
+                if (!piece) break;
+                check_size(*state, r.body.size() + piece->size());
+                r.body.append(*piece);
+            }
+            finish_response(r, *state, &req.url);
             co_return r;
         } catch (const RemoteProtocolError&) {
             if (attempt >= retry.max_retries || !idempotent) throw;

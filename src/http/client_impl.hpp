@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -17,6 +18,7 @@
 
 #include "weir/core/cancel_scope.hpp"
 #include "weir/core/event.hpp"
+#include "weir/core/frame_allocator.hpp"
 #include "weir/core/histogram.hpp"
 #include "weir/core/task.hpp"
 #include "weir/core/task_node.hpp"
@@ -49,8 +51,15 @@ public:
     bool has_unread() const noexcept { return end_ > begin_; }
     // Reads more bytes after the unread ones; 0 at EOF.
     Task<std::size_t> fill();
+    // fill() in two steps, for plain TCP without a coroutine of its own:
+    //     n = co_await c.tcp.read_some(c.room_for_read()); c.commit_read(n);
+    std::span<char> room_for_read();
+    void commit_read(std::size_t n) noexcept { end_ += n; }
     Task<void> write(std::string_view data);
     Task<void> write2(std::string_view a, std::string_view b);
+    // Plain TCP only: writes what the socket takes of `a` then `b` now, without waiting, and
+    // returns how many bytes that was (0 if none). Throws SystemError as write() does.
+    std::size_t write_now(std::string_view a, std::string_view b);
     bool is_open() const noexcept { return tls ? tls->is_open() : tcp.is_open(); }
     int fd() const noexcept { return tls ? tls->fd() : tcp.fd(); }
     // An idle connection that the server closed (or sent something on) is not reusable.
@@ -207,17 +216,34 @@ private:
     bool started_ = false;
 };
 
-// A request ready to be written.
+// A request URL, parsed once: the client keeps the last few (services call the same few URLs
+// again and again), and each request and response holds on to its own.
+struct Target {
+    std::string text;        // as given (empty for a redirect's target)
+    Url url;                 // its parts
+    std::string normalized;  // url.to_string(): what responses and errors report
+    // The head of a plain GET of this URL (no per-request headers, query or body), which is
+    // the same for every such request: built by prepare() on first use.
+    std::string get_head;
+};
+
+// A request ready to be written. Views into the ClientRequest it was made from, which
+// outlives it (start() rebuilds it after a redirect changed the request).
 struct Prepared {
-    std::string method;
-    Url url;
-    std::string head;  // request line and header fields, ending in CRLFCRLF
-    std::string body;
-    BodyStream body_stream;
+    std::shared_ptr<Target> target;
+    std::string_view method;
+    std::string query_target;  // the request target with added query parameters, else empty
+    std::string own_head;      // the head built for this request, unless the target's is used
+    std::string_view head;     // request line and header fields, ending in CRLFCRLF
+    std::string_view body;
+    const BodyStream* body_stream = nullptr;
     bool chunked_body = false;
     bool idempotent = false;
     bool head_request = false;
     Limits limits;
+
+    // The URL as sent (with the added query parameters), for error messages.
+    std::string url_text() const;
 };
 
 // A response whose head has been read; the body is read through next().
@@ -229,17 +255,25 @@ struct StreamState {
     BodyDecoder body;
     std::unique_ptr<Inflater> inflater;
     std::string decoded;  // inflater output handed out by next()
-    // read_whole(): next() appends the body's last piece here (and returns nullopt, the end)
-    // instead of copying it into `decoded` first, since finishing lends the connection out.
+    // request(): next() appends the (undecoded) body here as it arrives and returns only
+    // at its end (nullopt), so one call reads a whole body, without a copy per piece.
     std::string* sink = nullptr;
     Limits limits;
-    std::string url;
+    std::shared_ptr<const Target> target;  // the URL asked for
+    std::string url;  // when not empty: the URL to report instead of target->normalized
     TimePoint started{};
     std::uint64_t bytes = 0;
     bool finished = false;
 
     Task<std::optional<std::string_view>> next();
     void finish(bool reusable) noexcept;
+    std::string url_text() const { return url.empty() ? target->normalized : url; }
+
+    // One per request: recycled like coroutine frames instead of a malloc each time.
+    static void* operator new(std::size_t n) { return weir::detail::FrameAllocator::allocate(n); }
+    static void operator delete(void* p, std::size_t n) noexcept {
+        weir::detail::FrameAllocator::deallocate(p, n);
+    }
 };
 
 class ClientImpl {
@@ -252,8 +286,10 @@ public:
     Task<void> close();
     ClientMetrics metrics() const;
 
-    // Pool.
-    Task<Lease> acquire(OriginPool& origin, bool force_new, bool idempotent, PhaseScope& ps);
+    // Pool, in two steps: reuse_idle() returns an idle connection (none with force_new) or an
+    // empty Lease; then acquire() opens a new one, or waits for a connection or a free slot.
+    Lease reuse_idle(OriginPool& origin, bool force_new, bool idempotent);
+    Task<Lease> acquire(OriginPool& origin, PhaseScope& ps);
     void release(std::unique_ptr<Connection> conn) noexcept;
     void discard(std::unique_ptr<Connection> conn) noexcept;
     void slot_freed() noexcept;
@@ -261,12 +297,21 @@ public:
     void unlink(Waiter& w) noexcept;
 
     OriginPool& pool_for(const Url& url);
-    Url parse_url(const std::string& text);
-    Prepared prepare(ClientRequest& req, const Url& url, TimePoint total) const;
+    std::shared_ptr<Target> parse_url(const std::string& text);
+    void prepare(Prepared& p, ClientRequest& req, TimePoint total);
+    void write_head(std::string& h, Prepared& p, const ClientRequest& req,
+                    std::string_view target) const;
     Task<std::unique_ptr<StreamState>> send(Prepared& p, OriginPool& origin, bool force_new);
     Task<std::unique_ptr<Connection>> connect(OriginPool& origin, PhaseScope& ps);
     Task<std::vector<net::SocketAddress>> resolve(const std::string& host, std::uint16_t port);
-    Task<ClientResponse> read_whole(StreamState& s);
+    // Reading a whole response (request()): status and headers first, the URL at the end,
+    // moved from `url_text` (the request's URL string) when that says the same.
+    void start_response(ClientResponse& r, StreamState& s);
+    void finish_response(ClientResponse& r, StreamState& s, std::string* url_text);
+    // Throws ResponseTooLarge (and closes the connection) when `total` body bytes are too many.
+    void check_size(StreamState& s, std::uint64_t total);
+    // Reads the rest of a (redirect's) body, so the connection can carry another request.
+    Task<void> drain(StreamState& s);
 
     void record_failure(OriginPool& origin) noexcept;
     void record_success(OriginPool& origin) noexcept;
@@ -275,12 +320,8 @@ public:
     ClientOptions options_;
     std::unordered_map<std::string, std::unique_ptr<OriginPool>> pools_;
     OriginPool* last_pool_ = nullptr;  // pool_for()'s last answer (pools live as long as this)
-    // Url::parse() of the last few request URLs (services call the same few URLs again and again).
-    struct ParsedUrl {
-        std::string text;
-        Url url;
-    };
-    ParsedUrl url_cache_[4];
+    // The last few request URLs, parsed.
+    std::shared_ptr<Target> url_cache_[4];
     unsigned url_cache_next_ = 0;
     std::list<Waiter*> waiters_;
     std::size_t total_open_ = 0;

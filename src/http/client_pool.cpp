@@ -7,6 +7,7 @@
 #include "client_impl.hpp"
 #include "weir/core/errors.hpp"
 #include "weir/net/connect.hpp"
+#include "weir/net/detail/send_iov.hpp"
 
 namespace weir::http::detail {
 
@@ -18,7 +19,7 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // Connection
 // ---------------------------------------------------------------------------------------------
 
-Task<std::size_t> Connection::fill() {
+std::span<char> Connection::room_for_read() {
     if (begin_ > 0 && (cap_ - end_ < kReadChunk)) {
         std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
         end_ -= begin_;
@@ -34,14 +35,18 @@ Task<std::size_t> Connection::fill() {
         buf_ = std::move(nb);
         cap_ = ncap;
     }
-    std::span<char> room(buf_.get() + end_, cap_ - end_);
+    return {buf_.get() + end_, cap_ - end_};
+}
+
+Task<std::size_t> Connection::fill() {
+    std::span<char> room = room_for_read();
     std::size_t n;
     if (tls) {
         n = co_await tls->read_some(room);
     } else {
         n = co_await tcp.read_some(room);
     }
-    end_ += n;
+    commit_read(n);
     co_return n;
 }
 
@@ -61,6 +66,17 @@ Task<void> Connection::write2(std::string_view a, std::string_view b) {
         iovec v[2] = {{const_cast<char*>(a.data()), a.size()},
                       {const_cast<char*>(b.data()), b.size()}};
         co_await tcp.writev_all(std::span<const iovec>(v, 2));
+    }
+}
+
+std::size_t Connection::write_now(std::string_view a, std::string_view b) {
+    iovec v[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
+    for (;;) {
+        const ssize_t n = net::detail::send_iov(tcp.fd(), v, b.empty() ? 1 : 2);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        throw_errno(errno, "write");
     }
 }
 
@@ -222,7 +238,7 @@ bool expired(const Connection& c, const ClientOptions& o, TimePoint now) {
 }
 }  // namespace
 
-Task<Lease> ClientImpl::acquire(OriginPool& op, bool force_new, bool idempotent, PhaseScope& ps) {
+Lease ClientImpl::reuse_idle(OriginPool& op, bool force_new, bool idempotent) {
     if (closed_) throw ClientClosed();
     const TimePoint now = Clock::now();
     if (now - last_sweep_ > std::chrono::seconds(1)) {
@@ -245,13 +261,17 @@ Task<Lease> ClientImpl::acquire(OriginPool& op, bool force_new, bool idempotent,
             }
             ++op.metrics.reuses;
             ++counters_.reuses;
-            co_return Lease(this, std::move(c), true);
+            return Lease(this, std::move(c), true);
         }
     } else if (op.open >= options_.max_connections_per_origin && !op.idle.empty()) {
         auto c = std::move(op.idle.front());
         op.idle.pop_front();
         discard(std::move(c));
     }
+    return Lease();
+}
+
+Task<Lease> ClientImpl::acquire(OriginPool& op, PhaseScope& ps) {
     // At the total limit: close idle connections of other origins to make room.
     if (op.open < options_.max_connections_per_origin) {
         for (auto it = pools_.begin();

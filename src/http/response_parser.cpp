@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <tuple>
+#include <utility>
 
 #include "weir/http/ascii.hpp"
 
@@ -21,26 +23,40 @@ bool valid_value_char(char c) noexcept {
     return c == '\t' || (u >= 0x20 && u != 0x7f);
 }
 
-// Every byte of `v` passes valid_value_char(). Eight bytes at a time: a word with no byte
-// below 0x20 and none equal to 0x7f is valid as a whole (bytes >= 0x80 are obs-text, valid);
-// a word that has one (a tab, or an invalid byte) is checked byte by byte.
-bool valid_value(std::string_view v) noexcept {
+// True when one of the eight bytes of `w` is below 0x20 or 0x7f (bytes >= 0x80 are obs-text).
+bool word_has_control(std::uint64_t w) noexcept {
     constexpr std::uint64_t kOnes = 0x0101010101010101ull;
     constexpr std::uint64_t kHigh = 0x8080808080808080ull;
-    std::size_t i = 0;
-    for (; i + 8 <= v.size(); i += 8) {
+    const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+    const std::uint64_t x = w ^ (kOnes * 0x7f);
+    const std::uint64_t del = (x - kOnes) & ~x & kHigh;
+    return (below_space | del) != 0;
+}
+
+// Every byte of `v` passes valid_value_char(). Eight bytes at a time: a word with no byte
+// below 0x20 and none equal to 0x7f is valid as a whole; a word that has one (a tab, or an
+// invalid byte) is checked byte by byte. The last word overlaps the one before it (or, for
+// a short value, is padded with spaces), so there is no byte loop for the tail.
+bool valid_value(std::string_view v) noexcept {
+    const std::size_t n = v.size();
+    if (n < 8) {
+        std::uint64_t w = 0x2020202020202020ull;
+        if (n > 0) std::memcpy(&w, v.data(), n);
+        if (!word_has_control(w)) return true;
+        for (char c : v)
+            if (!valid_value_char(c)) return false;
+        return true;
+    }
+    for (std::size_t i = 0;; i += 8) {
+        if (i + 8 > n) i = n - 8;
         std::uint64_t w;
         std::memcpy(&w, v.data() + i, 8);
-        const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
-        const std::uint64_t x = w ^ (kOnes * 0x7f);
-        const std::uint64_t del = (x - kOnes) & ~x & kHigh;
-        if ((below_space | del) == 0) continue;
-        for (std::size_t j = i; j < i + 8; ++j)
-            if (!valid_value_char(v[j])) return false;
+        if (word_has_control(w)) {
+            for (std::size_t j = i; j < i + 8; ++j)
+                if (!valid_value_char(v[j])) return false;
+        }
+        if (i + 8 == n) return true;
     }
-    for (; i < v.size(); ++i)
-        if (!valid_value_char(v[i])) return false;
-    return true;
 }
 
 // Calls fn(token) for each comma-separated, trimmed, non-empty element.
@@ -187,25 +203,42 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
     bool conn_keep_alive = false;
     std::uint64_t length = 0;
     while (!head.empty()) {
-        eol = head.find("\r\n");
-        line = head.substr(0, eol);
-        head.remove_prefix(eol + 2);
         if (head_.headers.size() >= limits_.max_header_count) {
             error = "too many header fields";
             return false;
         }
-        const std::size_t colon = line.find(':');
-        if (colon == std::string_view::npos || colon == 0) {
-            error = "malformed header field";  // also obs-fold (leading whitespace)
-            return false;
-        }
-        std::string_view name = line.substr(0, colon);
-        for (char c : name) {
-            if (!is_tchar(c)) {
-                error = "invalid header field name";
-                return false;
+        // The usual line in one pass: a token, ':', the value up to the line's CRLF. The
+        // token scan stops at the latest at the CR ending `head`, which is no tchar.
+        std::size_t colon = 0;
+        while (is_tchar(head[colon])) ++colon;
+        std::string_view line;
+        if (colon > 0 && head[colon] == ':') {
+            const char* value_at = head.data() + colon + 1;
+            const auto* cr = static_cast<const char*>(
+                std::memchr(value_at, '\r', head.size() - colon - 1));  // found: head ends in CRLF
+            if (cr[1] == '\n') {
+                line = head.substr(0, static_cast<std::size_t>(cr - head.data()));
+                head.remove_prefix(line.size() + 2);
             }
         }
+        if (line.empty()) {
+            // Anything else: the line is what comes before the next CRLF, judged in full.
+            eol = head.find("\r\n");
+            line = head.substr(0, eol);
+            head.remove_prefix(eol + 2);
+            colon = line.find(':');
+            if (colon == std::string_view::npos || colon == 0) {
+                error = "malformed header field";  // also obs-fold (leading whitespace)
+                return false;
+            }
+            for (char c : line.substr(0, colon)) {
+                if (!is_tchar(c)) {
+                    error = "invalid header field name";
+                    return false;
+                }
+            }
+        }
+        std::string_view name = line.substr(0, colon);
         std::string_view value = trim_field(line.substr(colon + 1));
         if (!valid_value(value)) {
             error = "invalid character in header field value";
@@ -229,7 +262,8 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
                 if (iequals(tok, "keep-alive")) conn_keep_alive = true;
             });
         }
-        head_.headers.emplace_back(std::string(name), std::string(value));
+        head_.headers.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                                   std::forward_as_tuple(value));
     }
 
     head_.keep_alive = head_.version_minor >= 1 ? !conn_close : (conn_keep_alive && !conn_close);

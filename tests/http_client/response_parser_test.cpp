@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -176,6 +177,53 @@ TEST(ResponseParser, RejectsMalformedHeads) {
     }
     EXPECT_TRUE(parse("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n").ok);
     EXPECT_TRUE(parse("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n").ok);
+}
+
+// Each header line is judged the same whether it takes the one-pass path (token, ':', value,
+// CRLF) or the full one: the errors name the same fault, values are checked to their last byte.
+TEST(ResponseParser, HeaderLineErrorsAndValueBytes) {
+    auto error_of = [](std::string_view fields) {
+        return parse("HTTP/1.1 200 OK\r\n" + std::string(fields) + "Content-Length: 0\r\n\r\n")
+            .error;
+    };
+    const std::pair<const char*, const char*> cases[] = {
+        {"NoColon\r\n", "malformed header field"},
+        {": empty name\r\n", "malformed header field"},
+        {" X: folded\r\n", "invalid header field name"},
+        {"Bad Name: a\r\n", "invalid header field name"},
+        {"X\r: a\r\n", "invalid header field name"},
+        {"X: bare\rcr\r\n", "invalid character in header field value"},
+        {"X: bare\nlf\r\n", "invalid character in header field value"},
+    };
+    for (const auto& [fields, error] : cases) EXPECT_EQ(error_of(fields), error) << fields;
+    // A bad byte at every offset of short and long values (the last word overlaps).
+    for (std::size_t len : {1u, 5u, 7u, 8u, 9u, 15u, 16u, 17u, 29u}) {
+        for (std::size_t at = 0; at < len; ++at) {
+            for (char bad : {'\x01', '\x7f', '\x00', '\x1f'}) {
+                std::string value(len, 'v');
+                value[at] = bad;
+                EXPECT_EQ(error_of("X: " + value + "\r\n"),
+                          "invalid character in header field value")
+                    << len << " " << at;
+            }
+            std::string tabs(len, 'v');
+            tabs[at] = '\t';
+            if (at > 0 && at + 1 < len) {
+                EXPECT_EQ(error_of("X: " + tabs + "\r\n"), "") << len;
+            }
+        }
+    }
+    auto p = parse(
+        "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nX-Long:   \xc3\xa9t\xc3\xa9 with obs-text\t "
+        "\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\nX-Empty:\r\n\r\n");
+    ASSERT_TRUE(p.ok) << p.error;
+    ASSERT_EQ(p.head.headers.size(), 5u);
+    EXPECT_EQ(p.head.headers[1].first, "X-Long");
+    EXPECT_EQ(p.head.headers[1].second, "\xc3\xa9t\xc3\xa9 with obs-text");
+    EXPECT_EQ(p.head.headers[4].second, "");
+    EXPECT_EQ(p.head.framing, BodyFraming::Chunked);
+    EXPECT_TRUE(p.head.keep_alive);
 }
 
 TEST(ResponseParser, HeadSizeLimit) {

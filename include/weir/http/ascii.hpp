@@ -3,7 +3,10 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
+#include <type_traits>
 
 namespace weir::http {
 
@@ -48,17 +51,46 @@ constexpr char to_lower(char c) noexcept {
     return static_cast<char>(u | (static_cast<unsigned char>(u - 'A') < 26u ? 0x20u : 0u));
 }
 
+namespace detail {
+
+// iequals() on one 8-byte word of each side: every byte pair is equal, or the two cases of
+// one ASCII letter (the pair differs in bit 5 alone and that byte, lowered, is in 'a'..'z').
+constexpr bool iequals_word(std::uint64_t x, std::uint64_t y) noexcept {
+    constexpr std::uint64_t kBit5 = 0x2020202020202020ull;
+    constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+    const std::uint64_t d = x ^ y;
+    if (d == 0) return true;
+    if ((d & ~kBit5) != 0) return false;
+    const std::uint64_t lower = (x | kBit5) & ~kHigh;  // bit 7 cleared: no borrows
+    const std::uint64_t ge_a = ((lower | kHigh) - 0x6161616161616161ull) & kHigh;
+    const std::uint64_t le_z = ((0x7a7a7a7a7a7a7a7aull | kHigh) - lower) & kHigh;
+    const std::uint64_t letter = ge_a & le_z & ~(x & kHigh);  // non-ASCII: no letter
+    return ((d << 2) & ~letter) == 0;  // bit 5 of each differing byte, moved to bit 7
+}
+
+constexpr bool iequals_byte(char x, char y) noexcept {
+    if (x == y) return true;
+    const auto lx = static_cast<unsigned char>(x | 0x20);
+    return (x ^ y) == 0x20 && lx >= 'a' && lx <= 'z';
+}
+
+}  // namespace detail
+
 // ASCII case-insensitive equality (bytes >= 0x80 compare exactly).
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const char x = a[i];
-        const char y = b[i];
-        if (x == y) continue;  // the common case: a cheap compare per byte
-        // Otherwise equal only as the two cases of one letter: differing in bit 5 alone.
-        const auto lx = static_cast<unsigned char>(x | 0x20);
-        if ((x ^ y) != 0x20 || lx < 'a' || lx > 'z') return false;
+    std::size_t i = 0;
+    if (!std::is_constant_evaluated()) {
+        // Eight bytes at a time (header names are mostly 4 to 20 bytes long).
+        for (; i + 8 <= a.size(); i += 8) {
+            std::uint64_t x, y;
+            std::memcpy(&x, a.data() + i, 8);
+            std::memcpy(&y, b.data() + i, 8);
+            if (!detail::iequals_word(x, y)) return false;
+        }
     }
+    for (; i < a.size(); ++i)
+        if (!detail::iequals_byte(a[i], b[i])) return false;
     return true;
 }
 

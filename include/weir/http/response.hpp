@@ -38,13 +38,13 @@ public:
         : status_(status), body_(std::move(body)), content_type_(std::move(content_type)) {}
 
     static Response text(std::string body, int status = 200) {
-        return Response(status, std::move(body), "text/plain");
+        return Response(status, std::move(body), kStatic, "text/plain");
     }
     static Response json(std::string body, int status = 200) {
-        return Response(status, std::move(body), "application/json");
+        return Response(status, std::move(body), kStatic, "application/json");
     }
     static Response html(std::string body, int status = 200) {
-        return Response(status, std::move(body), "text/html; charset=utf-8");
+        return Response(status, std::move(body), kStatic, "text/html; charset=utf-8");
     }
     static Response no_content() { return Response(204); }
     // A chunked body produced by `stream` while the response is written.
@@ -59,8 +59,13 @@ public:
     void set_status(int s) noexcept { status_ = s; }
     const std::string& body() const noexcept { return body_; }
     std::string& body() noexcept { return body_; }
-    const std::string& content_type() const noexcept { return content_type_; }
-    void set_content_type(std::string ct) { content_type_ = std::move(ct); }
+    std::string_view content_type() const noexcept {
+        return static_type_.empty() ? std::string_view(content_type_) : static_type_;
+    }
+    void set_content_type(std::string ct) {
+        content_type_ = std::move(ct);
+        static_type_ = {};
+    }
     const Stream& stream() const noexcept { return stream_; }
     bool is_streamed() const noexcept { return static_cast<bool>(stream_); }
 
@@ -79,9 +84,17 @@ public:
     bool close() const noexcept { return close_; }
 
 private:
+    // The common types are string literals, kept as views: "application/json" is one byte
+    // too long for a std::string's own buffer, which would cost an allocation per response.
+    struct StaticTag {};
+    static constexpr StaticTag kStatic{};
+    Response(int status, std::string body, StaticTag, std::string_view literal_type)
+        : status_(status), body_(std::move(body)), static_type_(literal_type) {}
+
     int status_ = 200;
     std::string body_;
-    std::string content_type_;
+    std::string content_type_;      // set by the caller
+    std::string_view static_type_;  // or a literal, when not empty
     std::vector<std::pair<std::string, std::string>> headers_;
     Stream stream_;
     bool close_ = false;
