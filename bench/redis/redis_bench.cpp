@@ -10,7 +10,8 @@
 //           buffer), in alternating rounds; prints
 //           "big_direct|big_copy GETs/s client-CPU-us/GET"
 // Usage: redis_bench --port P | --url URL [--ops N] [--mode seq|pipe16|auto64|all|big]
-//                    [--size B] [--stats 1]
+//                    [--size B] [--stats 1] [--busy-poll US]
+// --busy-poll US sets RuntimeOptions::busy_poll (poll up to US microseconds before sleeping).
 // --stats 1 adds, on stderr, each mode's commands, writes and commands per write
 // (from the connection's metrics).
 #include <sys/resource.h>
@@ -160,6 +161,7 @@ int main(int argc, char** argv) {
     std::string mode = "all";
     bool stats = false;
     std::size_t size = 1 << 20;  // --mode big
+    long busy_poll_us = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--port"))
             port = std::atoi(argv[i + 1]);
@@ -169,20 +171,24 @@ int main(int argc, char** argv) {
             ops = std::strtoull(argv[i + 1], nullptr, 10);
         else if (!std::strcmp(argv[i], "--mode"))
             mode = argv[i + 1];
+        else if (!std::strcmp(argv[i], "--busy-poll"))
+            busy_poll_us = std::atol(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--stats"))
             stats = std::atoi(argv[i + 1]) != 0;
         else if (!std::strcmp(argv[i], "--size"))
             size = std::strtoull(argv[i + 1], nullptr, 10);
         else {
-            std::fprintf(stderr,
-                         "usage: redis_bench --port P | --url URL [--ops N] "
-                         "[--mode seq|pipe16|auto64|all|big] [--size B] [--stats 1]\n");
+            std::fprintf(
+                stderr,
+                "usage: redis_bench --port P | --url URL [--ops N] "
+                "[--mode seq|pipe16|auto64|all|big] [--size B] [--stats 1] [--busy-poll US]\n");
             return 2;
         }
     }
     weir::RuntimeOptions opts;
     opts.shards = 1;
     opts.worker_threads = 1;
+    opts.busy_poll = std::chrono::microseconds(busy_poll_us);
     weir::Runtime rt(opts);
     if (url.empty()) url = "redis://127.0.0.1:" + std::to_string(port) + "/0";
     rt.run(run(url, ops, mode, stats, size));

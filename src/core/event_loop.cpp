@@ -159,6 +159,19 @@ std::chrono::nanoseconds EventLoop::poll_timeout() const noexcept {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(d);
 }
 
+bool EventLoop::busy_poll() {
+    // Polls until something became ready, a cross-thread item arrived or the budget (cut short
+    // by the nearest timer) is spent. True: there is work, so the caller must not sleep.
+    const TimePoint start = Clock::now();
+    TimePoint until = start + options_.busy_poll;
+    if (Timer* t = timers_.top(); t && t->when < until) until = t->when;
+    do {
+        poller_->wait(std::chrono::nanoseconds{0});
+        if (ready_count_ > 0 || inbox_pending_.load(std::memory_order_acquire)) return true;
+    } while (Clock::now() < until);
+    return false;
+}
+
 void EventLoop::run_until(const bool& done) {
     bind_to_this_thread();
     while (!done) {
@@ -178,7 +191,11 @@ void EventLoop::run_until(const bool& done) {
         }
         rounds_since_poll_ = 0;
         resumes_since_poll_ = 0;
-        poller_->wait(poll_timeout());
+        const auto timeout = poll_timeout();
+        if (timeout.count() == 0 || options_.busy_poll.count() == 0)
+            poller_->wait(timeout);
+        else if (!busy_poll())  // found nothing: sleep (until the nearest timer, if any)
+            poller_->wait(poll_timeout());
         fire_timers();
         drain_inbox();
         stats_.set_user_timers(timers_.user_timers());

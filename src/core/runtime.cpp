@@ -27,8 +27,8 @@ unsigned available_cores() {
 Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
     const unsigned cores = available_cores();
     const unsigned shards = options_.shards ? options_.shards : cores;
-    const unsigned workers = options_.worker_threads ? options_.worker_threads
-                                                     : (cores > 4 ? cores : 4);
+    const unsigned workers =
+        options_.worker_threads ? options_.worker_threads : (cores > 4 ? cores : 4);
 
     // Block our signals before any thread exists, so all threads inherit the
     // mask and the signals reach only the signalfd. Broken connections must
@@ -46,6 +46,7 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
         lo.shard = i;
         lo.slow_callback_threshold = options_.slow_callback_threshold;
         lo.on_slow_callback = options_.on_slow_callback;
+        lo.busy_poll = options_.busy_poll;
         loops_.push_back(std::make_unique<detail::EventLoop>(std::move(lo)));
     }
     stop_flags_ = std::make_unique<bool[]>(shards);

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <string>
+
 #include <weir/core.hpp>
 #include <weir/net.hpp>
 #include <weir/testing/async_test.hpp>
@@ -103,8 +104,9 @@ WEIR_TEST(Tcp, ReadIsCancellableAndLeavesNoRegistration) {
     Stream client = co_await weir::net::connect_tcp("127.0.0.1", port);
     Stream server = co_await l.accept();
     char buf[16];
-    EXPECT_THROW(co_await weir::with_timeout(5ms, weir::as_task(server.read_some(std::span<char>(buf)))),
-                 weir::TimeoutError);
+    EXPECT_THROW(
+        co_await weir::with_timeout(5ms, weir::as_task(server.read_some(std::span<char>(buf)))),
+        weir::TimeoutError);
     // The stream still works after the cancelled read.
     co_await client.write_all("hi");
     std::size_t n = co_await server.read_some(std::span<char>(buf));
@@ -220,4 +222,36 @@ WEIR_TEST_SHARDS(MultiShardTcp, ReusePortListenerPerShard, 2) {
         EXPECT_EQ(served.load(), 20);
         g.cancel();
     });
+}
+
+// RuntimeOptions::busy_poll: readiness found while polling (before the shard sleeps) is
+// dispatched like readiness found by a sleeping epoll_wait; many small round trips, some of
+// them answered after the budget ran out.
+TEST(Tcp, BusyPollRoundTrips) {
+    weir::RuntimeOptions opts;
+    opts.shards = 1;
+    opts.worker_threads = 1;
+    opts.busy_poll = 100us;
+    weir::Runtime rt(opts);
+    auto body = []() -> weir::Task<int> {
+        Listener l = Listener::bind_tcp("127.0.0.1", 0);
+        const auto port = l.local_address().port();
+        int answered = 0;
+        co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<> {
+            g.spawn(echo_once(l));
+            Stream s = co_await weir::net::connect_tcp("127.0.0.1", port);
+            s.set_nodelay(true);
+            char buf[8];
+            for (int i = 0; i < 200; ++i) {
+                if (i % 50 == 0) co_await weir::sleep_for(2ms);  // longer than the budget
+                co_await s.write_all(std::string_view("ping", 4));
+                std::size_t got = 0;
+                while (got < 4) got += co_await s.read_some(std::span<char>(buf + got, 4 - got));
+                if (std::string_view(buf, 4) == "ping") ++answered;
+            }
+            s.shutdown_write();
+        });
+        co_return answered;
+    };
+    EXPECT_EQ(rt.run(body()), 200);
 }

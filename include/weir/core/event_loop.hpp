@@ -34,6 +34,7 @@ struct LoopOptions {
     unsigned shard = 0;
     std::chrono::microseconds slow_callback_threshold{50'000};
     std::chrono::milliseconds lag_probe_interval{100};
+    std::chrono::microseconds busy_poll{0};  // see RuntimeOptions::busy_poll
     std::function<void(const SlowCallback&)> on_slow_callback;
 };
 
@@ -54,9 +55,7 @@ public:
         ++ready_count_;
     }
 
-    void add_timer(Timer* t) {
-        timers_.push(t);
-    }
+    void add_timer(Timer* t) { timers_.push(t); }
     void remove_timer(Timer* t) noexcept { timers_.remove(t); }
 
     void add_io(IoHandle* h);
@@ -87,6 +86,7 @@ private:
     void fire_timers();
     void drain_inbox() noexcept;
     std::chrono::nanoseconds poll_timeout() const noexcept;
+    bool busy_poll();  // LoopOptions::busy_poll; true if work turned up
     static void on_lag_probe(Timer* t) noexcept;
 
     LoopOptions options_;

@@ -37,6 +37,11 @@ struct RuntimeOptions {
     std::chrono::microseconds slow_callback_threshold{50'000};
     // Called on the shard's thread for each slow callback; default: stderr.
     std::function<void(const SlowCallback&)> on_slow_callback{};
+    // Before a shard sleeps in the poller, it polls without sleeping for up to this long (0: off).
+    // Trades CPU for latency: a reply that arrives meanwhile is taken without the cost of
+    // putting the thread (and, on a VM, its vCPU) to sleep and waking it. For a shard that
+    // mostly waits on one peer (a client on one connection); it burns this much CPU per idle gap.
+    std::chrono::microseconds busy_poll{0};
     bool handle_signals = true;  // deliver these through wait_for_signal()
     std::vector<int> signals{SIGINT, SIGTERM};
 };
