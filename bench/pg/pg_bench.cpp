@@ -4,6 +4,7 @@
 //
 //     pg_bench --url URL --mode pool|pipeline --concurrency N --seconds S [--warmup S]
 //              [--shards K] [--read-only] [--queries Q] [--pool-query [--depth D]]
+//              [--busy-poll US]
 //
 // pool:     N tasks over a pg::Pool of N connections (like pgbench -c N); with
 //           --shards K (default 1) the tasks are spread over K shards and each
@@ -18,6 +19,7 @@
 //           PoolOptions::pipeline_depth in flight; --depth sets D).
 // --queries Q: the measured window ends after Q queries instead of S seconds
 //           (for instruction, system call and allocation counts per query).
+// --busy-poll US: RuntimeOptions::busy_poll (shards poll up to US microseconds before sleeping).
 // Prints one line: mode, concurrency, queries, seconds, q/s and the process's
 // CPU-seconds (user+sys, all threads) during the measured window.
 #include <sys/resource.h>
@@ -53,6 +55,7 @@ struct Args {
     std::uint64_t queries = 0;  // --queries (0: --seconds decides)
     bool pool_query = false;
     std::size_t depth = 0;  // --depth (0: the pool's default)
+    long busy_poll_us = 0;  // --busy-poll
 };
 
 double cpu_seconds() {
@@ -233,6 +236,8 @@ int main(int argc, char** argv) {
             a.depth = std::stoul(value());
         } else if (k == "--queries") {
             a.queries = std::stoull(value());
+        } else if (k == "--busy-poll") {
+            a.busy_poll_us = std::stol(value());
         } else {
             std::fprintf(stderr, "pg_bench: unknown argument %s\n", argv[i]);
             return 2;
@@ -243,12 +248,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr,
                      "usage: pg_bench --url URL [--mode pool|pipeline] [--concurrency N] "
                      "[--seconds S] [--warmup S] [--shards K (pool mode)] [--read-only] [--queries "
-                     "Q] [--pool-query [--depth D]]\n");
+                     "Q] [--pool-query [--depth D]] [--busy-poll US]\n");
         return 2;
     }
     weir::RuntimeOptions ro;
     ro.shards = static_cast<unsigned>(a.shards);
     ro.handle_signals = false;
+    ro.busy_poll = std::chrono::microseconds(a.busy_poll_us);
     weir::Runtime rt(ro);
     try {
         return rt.run(run(a));
