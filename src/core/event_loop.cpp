@@ -162,8 +162,7 @@ std::chrono::nanoseconds EventLoop::poll_timeout() const noexcept {
 bool EventLoop::busy_poll() {
     // Polls until something became ready, a cross-thread item arrived or the budget (cut short
     // by the nearest timer) is spent. True: there is work, so the caller must not sleep.
-    const TimePoint start = Clock::now();
-    TimePoint until = start + options_.busy_poll;
+    TimePoint until = Clock::now() + options_.busy_poll;
     if (Timer* t = timers_.top(); t && t->when < until) until = t->when;
     do {
         poller_->wait(std::chrono::nanoseconds{0});

@@ -65,7 +65,7 @@ void Params::add(std::span<const std::byte> v) {
 void Params::add(std::chrono::system_clock::time_point v) {
     using Clock = std::chrono::system_clock;
     if (v == Clock::time_point::max() || v == Clock::time_point::min()) {
-        add_timestamp_us(v == Clock::time_point::max());
+        add_timestamp_infinity(v == Clock::time_point::max());
         return;
     }
     add_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(v));
@@ -74,7 +74,7 @@ void Params::add(std::chrono::system_clock::time_point v) {
 void Params::add_timestamp(std::chrono::sys_time<std::chrono::microseconds> v) {
     using Micros = std::chrono::sys_time<std::chrono::microseconds>;
     if (v == Micros::max() || v == Micros::min()) {
-        add_timestamp_us(v == Micros::max());
+        add_timestamp_infinity(v == Micros::max());
         return;
     }
     std::int64_t us = 0;
@@ -83,7 +83,7 @@ void Params::add_timestamp(std::chrono::sys_time<std::chrono::microseconds> v) {
     push(oid::timestamptz, big_endian<std::int64_t>(us), 1);
 }
 
-void Params::add_timestamp_us(bool positive_infinity) {
+void Params::add_timestamp_infinity(bool positive_infinity) {
     push(oid::timestamptz,
          big_endian<std::int64_t>(positive_infinity ? std::numeric_limits<std::int64_t>::max()
                                                     : std::numeric_limits<std::int64_t>::min()),

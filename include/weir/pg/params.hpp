@@ -99,7 +99,7 @@ public:
 
 private:
     void add_timestamp(std::chrono::sys_time<std::chrono::microseconds> v);
-    void add_timestamp_us(bool positive_infinity);  // 'infinity' / '-infinity'
+    void add_timestamp_infinity(bool positive_infinity);  // 'infinity' / '-infinity'
     struct Slot {
         std::uint32_t oid = 0;
         int format = 0;
