@@ -53,19 +53,14 @@ void EventLoop::remove_io(IoHandle* h) noexcept {
 }
 
 void EventLoop::post(RemoteItem* item) noexcept {
-    item->next = nullptr;
-    bool was_empty;
-    {
-        std::lock_guard lock(inbox_mutex_);
-        was_empty = inbox_head_ == nullptr;
-        if (inbox_tail_)
-            inbox_tail_->next = item;
-        else
-            inbox_head_ = item;
-        inbox_tail_ = item;
-        inbox_pending_.store(true, std::memory_order_release);
-    }
-    if (was_empty) {
+    RemoteItem* head = inbox_.load(std::memory_order_relaxed);
+    do {
+        item->next = head;
+    } while (!inbox_.compare_exchange_weak(head, item, std::memory_order_release,
+                                           std::memory_order_relaxed));
+    // Only the post that finds the inbox empty wakes the loop: drain_inbox()
+    // empties it in one exchange, so the next post after a drain wakes again.
+    if (head == nullptr) {
         std::uint64_t one = 1;
         // A full counter still leaves the fd readable, so a failed write is harmless.
         [[maybe_unused]] auto r = ::write(wake_fd_, &one, sizeof one);
@@ -79,19 +74,22 @@ void EventLoop::WakeOp::on_ready() noexcept {
 }
 
 void EventLoop::drain_inbox() noexcept {
-    // The flag keeps the common case (nothing posted) free of the mutex.
-    if (!inbox_pending_.load(std::memory_order_acquire)) return;
-    RemoteItem* item;
-    {
-        std::lock_guard lock(inbox_mutex_);
-        item = inbox_head_;
-        inbox_head_ = inbox_tail_ = nullptr;
-        inbox_pending_.store(false, std::memory_order_relaxed);
-    }
+    // A plain load keeps the common case (nothing posted) free of a locked instruction.
+    if (inbox_.load(std::memory_order_acquire) == nullptr) return;
+    RemoteItem* item = inbox_.exchange(nullptr, std::memory_order_acquire);
+    // Newest first on the stack: reverse, so items run in the order they were
+    // posted (per poster, that is the order it posted them).
+    RemoteItem* fifo = nullptr;
     while (item) {
-        RemoteItem* next = item->next;  // the item may be reused by run()
-        item->run(item);
+        RemoteItem* next = item->next;
+        item->next = fifo;
+        fifo = item;
         item = next;
+    }
+    while (fifo) {
+        RemoteItem* next = fifo->next;  // the item may be reused by run()
+        fifo->run(fifo);
+        fifo = next;
     }
 }
 
@@ -166,7 +164,7 @@ bool EventLoop::busy_poll() {
     if (Timer* t = timers_.top(); t && t->when < until) until = t->when;
     do {
         poller_->wait(std::chrono::nanoseconds{0});
-        if (ready_count_ > 0 || inbox_pending_.load(std::memory_order_acquire)) return true;
+        if (ready_count_ > 0 || inbox_.load(std::memory_order_acquire) != nullptr) return true;
     } while (Clock::now() < until);
     return false;
 }

@@ -1,9 +1,9 @@
 // EventLoop: one shard's single-threaded scheduler.
 //
 // It owns the ready queue (coroutines to resume, each with its task node),
-// the timer heap, the poller, and a mutex-protected inbox of items posted
-// from other threads (woken through an eventfd). All of it is used only by
-// the shard's own thread, except post(), which any thread may call.
+// the timer heap, the poller, and a lock-free inbox of items posted from
+// other threads (woken through an eventfd). All of it is used only by the
+// shard's own thread, except post(), which any thread may call.
 #pragma once
 
 #include <atomic>
@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "weir/core/clock.hpp"
@@ -101,10 +100,10 @@ private:
     unsigned rounds_since_poll_ = 0;
     std::size_t resumes_since_poll_ = 0;
 
-    std::atomic<bool> inbox_pending_{false};
-    std::mutex inbox_mutex_;
-    RemoteItem* inbox_head_ = nullptr;
-    RemoteItem* inbox_tail_ = nullptr;
+    // Posted items, newest first (a Treiber stack: post() pushes, drain_inbox()
+    // takes all). Lock-free so that a poster that loses its core mid-post (a
+    // low-priority to_cpu worker) can never hold the shard up.
+    std::atomic<RemoteItem*> inbox_{nullptr};
     int wake_fd_ = -1;
     IoHandle wake_handle_;
     struct WakeOp final : IoOp {
