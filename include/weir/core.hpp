@@ -20,6 +20,7 @@
 #include "weir/core/task.hpp"
 #include "weir/core/task_group.hpp"
 #include "weir/core/timeout.hpp"
+#include "weir/core/to_cpu.hpp"
 #include "weir/core/to_thread.hpp"
 #include "weir/core/when_all.hpp"
 #include "weir/core/when_any.hpp"

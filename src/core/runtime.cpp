@@ -52,6 +52,9 @@ Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {
     stop_flags_ = std::make_unique<bool[]>(shards);
     stop_items_.resize(shards);
     workers_ = std::make_unique<detail::WorkerPool>(workers);
+    cpu_pool_ = std::make_unique<detail::CpuPool>(
+        options_.cpu_threads ? options_.cpu_threads : cores, options_.cpu_priority,
+        options_.cpu_queue ? options_.cpu_queue : 1);
     if (options_.handle_signals) signals_ = std::make_unique<detail::SignalHub>(*loops_[0], set);
     for (unsigned i = 1; i < shards; ++i) {
         threads_.emplace_back([this, i] { shard_thread(i); });
@@ -80,6 +83,7 @@ Runtime::~Runtime() {
     for (auto& t : threads_) t.join();
     signals_.reset();
     workers_.reset();
+    cpu_pool_.reset();
     loops_.clear();
     pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
     if (tls_runtime_ == this) tls_runtime_ = nullptr;

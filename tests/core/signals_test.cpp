@@ -28,19 +28,6 @@ weir::RuntimeOptions signal_options(unsigned shards = 1) {
     return opts;
 }
 
-// run_async_test with chosen RuntimeOptions.
-void run_with(weir::RuntimeOptions opts, const std::function<weir::Task<void>()>& body) {
-    weir::Runtime rt(std::move(opts));
-    try {
-        rt.run(body());
-    } catch (const weir::Cancelled& c) {
-        ADD_FAILURE() << "test body ended with Cancelled (" << weir::to_string(c.reason()) << ")";
-    }
-    const auto leaks = rt.check_leaks();
-    EXPECT_TRUE(leaks.clean()) << "tasks " << leaks.tasks << ", timers " << leaks.user_timers
-                               << ", io " << leaks.io_handles << ", frames " << leaks.frames;
-}
-
 // wait_for_signal checks its list when called, so the braced list may be a
 // temporary of the spawn() expression.
 weir::Task<void> wait_into(weir::Task<int> wait, std::optional<int>& got) {
@@ -55,7 +42,7 @@ weir::Task<void> raise_after_yields(int sig, int yields = 2) {
 }  // namespace
 
 TEST(Signals, WaitForSignalReceivesIt) {
-    run_with(signal_options(), []() -> weir::Task<void> {
+    weir::testing::run_async_test_with(signal_options(), []() -> weir::Task<void> {
         std::optional<int> got;
         co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<> {
             g.spawn(wait_into(weir::wait_for_signal({SIGUSR1}), got));
@@ -75,7 +62,7 @@ TEST(Signals, WaitForSignalReceivesIt) {
 }
 
 TEST(Signals, OnlyWaitersForThatSignalWakeAndAllOfThemDo) {
-    run_with(signal_options(), []() -> weir::Task<void> {
+    weir::testing::run_async_test_with(signal_options(), []() -> weir::Task<void> {
         std::optional<int> a, b, c;
         co_await weir::task_group([&](weir::TaskGroup& g) -> weir::Task<> {
             g.spawn(wait_into(weir::wait_for_signal({SIGUSR1}), a));
@@ -95,7 +82,7 @@ TEST(Signals, OnlyWaitersForThatSignalWakeAndAllOfThemDo) {
 }
 
 TEST(Signals, WaitIsCancellableAndLeavesNoWaiterBehind) {
-    run_with(signal_options(), []() -> weir::Task<void> {
+    weir::testing::run_async_test_with(signal_options(), []() -> weir::Task<void> {
         bool timed_out = false;
         try {
             co_await weir::with_timeout(5ms, weir::wait_for_signal(SIGUSR1));
@@ -122,7 +109,7 @@ TEST(Signals, WaitIsCancellableAndLeavesNoWaiterBehind) {
 
 // Waiting from shard 1 goes through shard 0, which owns the signalfd.
 TEST(Signals, MultiShardWaitFromShardOne) {
-    run_with(signal_options(2), []() -> weir::Task<void> {
+    weir::testing::run_async_test_with(signal_options(2), []() -> weir::Task<void> {
         auto* rt = weir::Runtime::current();
         const auto started_before = rt->stats(0).tasks_started;
         struct Got {
@@ -262,7 +249,7 @@ TEST(Signals, WaitWithoutSignalHandlingThrows) {
     opts.shards = 1;
     opts.worker_threads = 1;
     opts.handle_signals = false;
-    run_with(opts, []() -> weir::Task<void> {
+    weir::testing::run_async_test_with(opts, []() -> weir::Task<void> {
         bool threw = false;
         try {
             co_await weir::wait_for_signal(SIGTERM);

@@ -16,43 +16,13 @@
 #include <weir/core.hpp>
 #include <weir/testing/async_test.hpp>
 
+#include "thread_test_util.hpp"
+
 using namespace std::chrono_literals;
+using weir_test::loop_wait_count;
+using weir_test::wait_for_flag;
 
 namespace {
-
-// run_async_test with chosen RuntimeOptions (e.g. another pool size).
-void run_with(weir::RuntimeOptions opts, const std::function<weir::Task<void>()>& body) {
-    weir::Runtime rt(std::move(opts));
-    try {
-        rt.run(body());
-    } catch (const weir::Cancelled& c) {
-        ADD_FAILURE() << "test body ended with Cancelled (" << weir::to_string(c.reason()) << ")";
-    }
-    const auto leaks = rt.check_leaks();
-    EXPECT_TRUE(leaks.clean()) << "tasks " << leaks.tasks << ", timers " << leaks.user_timers
-                               << ", io " << leaks.io_handles << ", frames " << leaks.frames;
-}
-
-// Spins (politely) until `flag` is set; gives up after 20 s so a broken
-// runtime fails the test instead of hanging it.
-bool wait_for_flag(const std::atomic<bool>& flag) {
-    const auto give_up = std::chrono::steady_clock::now() + 20s;
-    while (!flag.load(std::memory_order_acquire)) {
-        if (std::chrono::steady_clock::now() > give_up) return false;
-        std::this_thread::sleep_for(100us);
-    }
-    return true;
-}
-
-// Polls from the loop until `n` reaches `want` (bounded, like wait_for_flag).
-weir::Task<bool> loop_wait_count(const std::atomic<int>& n, int want) {
-    const auto give_up = weir::Clock::now() + 20s;
-    while (n.load(std::memory_order_acquire) < want) {
-        if (weir::Clock::now() > give_up) co_return false;
-        co_await weir::sleep_for(200us);
-    }
-    co_return true;
-}
 
 class CustomError : public std::runtime_error {
 public:
@@ -184,7 +154,7 @@ TEST(ToThread, ConcurrencyIsBoundedByThePoolSize) {
     weir::RuntimeOptions opts;
     opts.shards = 1;
     opts.worker_threads = 3;
-    run_with(opts, []() -> weir::Task<void> {
+    weir::testing::run_async_test_with(opts, []() -> weir::Task<void> {
         std::atomic<int> current{0};
         std::atomic<int> max_seen{0};
         std::atomic<int> calls{0};
@@ -215,7 +185,7 @@ TEST(ToThread, WholePoolRunsConcurrently) {
     weir::RuntimeOptions opts;
     opts.shards = 1;
     opts.worker_threads = 3;
-    run_with(opts, []() -> weir::Task<void> {
+    weir::testing::run_async_test_with(opts, []() -> weir::Task<void> {
         std::atomic<int> arrived{0};
         auto rendezvous = [&] {
             arrived.fetch_add(1);

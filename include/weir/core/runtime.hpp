@@ -1,5 +1,6 @@
 // Runtime: N shards (one event loop per thread, shared-nothing), a worker
-// pool for blocking calls, and signal delivery.
+// pool for blocking calls (to_thread), a CPU pool for computations (to_cpu),
+// and signal delivery.
 //
 //     weir::Runtime rt;                      // one shard per core
 //     int code = rt.run(main_task());        // main runs on shard 0
@@ -19,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "weir/core/cpu_pool.hpp"
 #include "weir/core/detail/child_task.hpp"
 #include "weir/core/event_loop.hpp"
 #include "weir/core/loop_stats.hpp"
@@ -34,6 +36,11 @@ class SignalHub;
 struct RuntimeOptions {
     unsigned shards = 0;          // 0: one per available core
     unsigned worker_threads = 0;  // to_thread pool; 0: max(4, cores)
+    unsigned cpu_threads = 0;     // to_cpu pool; 0: one per core
+    // Scheduling class of the to_cpu threads; background: they only get the
+    // cycles the shards (and everything else at normal priority) leave.
+    CpuPriority cpu_priority = CpuPriority::background;
+    std::size_t cpu_queue = 4096;  // computations queued at once before to_cpu waits
     std::chrono::microseconds slow_callback_threshold{50'000};
     // Called on the shard's thread for each slow callback; default: stderr.
     std::function<void(const SlowCallback&)> on_slow_callback{};
@@ -72,6 +79,7 @@ public:
     detail::EventLoop& loop(unsigned shard) noexcept { return *loops_[shard]; }
     LoopStats::Snapshot stats(unsigned shard) const { return loops_[shard]->stats().snapshot(); }
     detail::WorkerPool& workers() noexcept { return *workers_; }
+    detail::CpuPool& cpu_pool() noexcept { return *cpu_pool_; }
     detail::SignalHub* signal_hub() noexcept { return signals_.get(); }
     const RuntimeOptions& options() const noexcept { return options_; }
 
@@ -80,7 +88,7 @@ public:
     RuntimeLeaks check_leaks();
 
     // The runtime whose shard runs on the calling thread (shard 0: once run()
-    // was called); null elsewhere, including the to_thread worker threads.
+    // was called); null elsewhere, including the to_thread and to_cpu threads.
     static Runtime* current() noexcept { return tls_runtime_; }
 
     // Runs fn() on `shard`'s thread and waits for it (blocking; not for use
@@ -102,6 +110,7 @@ private:
     std::vector<std::thread> threads_;
     std::vector<detail::RemoteItem> stop_items_;
     std::unique_ptr<detail::WorkerPool> workers_;
+    std::unique_ptr<detail::CpuPool> cpu_pool_;
     std::unique_ptr<detail::SignalHub> signals_;
     sigset_t old_mask_;
     static inline thread_local Runtime* tls_runtime_ = nullptr;

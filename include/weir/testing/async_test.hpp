@@ -12,10 +12,11 @@
 // alive: structured concurrency is checked, not assumed.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <exception>
 #include <functional>
+#include <utility>
+
+#include <gtest/gtest.h>
 
 #include "weir/core/resource.hpp"
 #include "weir/core/runtime.hpp"
@@ -23,12 +24,10 @@
 
 namespace weir::testing {
 
-inline void run_async_test(const std::function<Task<void>()>& body, unsigned shards = 1) {
+// Runs body() on a fresh Runtime built from `opts` and checks for leaks (see above).
+inline void run_async_test_with(RuntimeOptions opts, const std::function<Task<void>()>& body) {
     const auto leaked_before = AsyncResource::leaked();
-    RuntimeOptions opts;
-    opts.shards = shards;
-    opts.worker_threads = 2;
-    Runtime rt(opts);
+    Runtime rt(std::move(opts));
     try {
         rt.run(body());
     } catch (const Cancelled& c) {
@@ -42,33 +41,42 @@ inline void run_async_test(const std::function<Task<void>()>& body, unsigned sha
     EXPECT_EQ(AsyncResource::leaked(), leaked_before) << "an AsyncResource was not closed";
 }
 
+// The runtime of WEIR_TEST: `shards` shards, 2 to_thread workers, 2 to_cpu threads.
+inline void run_async_test(const std::function<Task<void>()>& body, unsigned shards = 1) {
+    RuntimeOptions opts;
+    opts.shards = shards;
+    opts.worker_threads = 2;
+    opts.cpu_threads = 2;
+    run_async_test_with(std::move(opts), body);
+}
+
 }  // namespace weir::testing
 
-#define WEIR_TEST_IMPL_(Suite, Name, Shards)                                      \
-    static ::weir::Task<void> weir_test_body_##Suite##_##Name();                  \
-    TEST(Suite, Name) {                                                           \
+#define WEIR_TEST_IMPL_(Suite, Name, Shards)                                       \
+    static ::weir::Task<void> weir_test_body_##Suite##_##Name();                   \
+    TEST(Suite, Name) {                                                            \
         ::weir::testing::run_async_test(&weir_test_body_##Suite##_##Name, Shards); \
-    }                                                                             \
+    }                                                                              \
     static ::weir::Task<void> weir_test_body_##Suite##_##Name()
 
 // ASSERT_* cannot be used inside a coroutine (it expands to `return`);
 // these record a fatal failure and leave the test body with co_return.
-#define CO_ASSERT_TRUE(cond)                                      \
-    do {                                                          \
-        if (!(cond)) {                                            \
-            ADD_FAILURE() << "CO_ASSERT_TRUE(" #cond ") failed";  \
-            co_return;                                            \
-        }                                                         \
+#define CO_ASSERT_TRUE(cond)                                     \
+    do {                                                         \
+        if (!(cond)) {                                           \
+            ADD_FAILURE() << "CO_ASSERT_TRUE(" #cond ") failed"; \
+            co_return;                                           \
+        }                                                        \
     } while (0)
-#define CO_ASSERT_EQ(a, b)                                                          \
-    do {                                                                            \
-        EXPECT_EQ(a, b);                                                            \
-        if (!((a) == (b))) co_return;                                               \
+#define CO_ASSERT_EQ(a, b)            \
+    do {                              \
+        EXPECT_EQ(a, b);              \
+        if (!((a) == (b))) co_return; \
     } while (0)
-#define CO_ASSERT_NE(a, b)           \
-    do {                             \
-        EXPECT_NE(a, b);             \
-        if ((a) == (b)) co_return;   \
+#define CO_ASSERT_NE(a, b)         \
+    do {                           \
+        EXPECT_NE(a, b);           \
+        if ((a) == (b)) co_return; \
     } while (0)
 
 // A coroutine test on a one-shard runtime.
