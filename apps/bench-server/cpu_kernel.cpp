@@ -1,9 +1,6 @@
 #include "cpu_kernel.hpp"
 
 #include <openssl/sha.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <array>
 #include <cstring>
@@ -37,14 +34,6 @@ std::string sha256_chain_hex(int n) {
         out[2 * i + 1] = kHex[buf[i] & 0xf];
     }
     return out;
-}
-
-void lower_thread_priority(int nice) {
-    thread_local int applied = 0;
-    if (nice <= 0 || applied == nice) return;
-    // Linux: a thread id as PRIO_PROCESS target sets that thread's nice value only.
-    const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-    if (::setpriority(PRIO_PROCESS, tid, nice) == 0) applied = nice;
 }
 
 }  // namespace bench

@@ -9,17 +9,12 @@
 //                         (env UPSTREAM_URL)
 //   --pg-connections N    connections per shard that /db pipelines its queries on
 //                         (env WEIR_PG_CONNECTIONS, default 1)
-//   --cpu-nice N          nice value of the worker threads running /cpu's kernel
-//                         (env WEIR_CPU_NICE, default 0: left alone; an experiment, see
-//                         docs/benchmarks.md)
-//   --cpu-concurrency N   /cpu kernels a shard runs at once, the rest wait their turn (env
-//                         WEIR_CPU_CONCURRENCY; default cores / shards, at least 1; 0: unbounded)
 //
 //   GET /db      one row of `items` (id uniform in [1, 10000], or ?id=N)
 //   GET /seq     /api/a, /api/b, /api/c one after the other
 //   GET /par     the same three calls concurrently (when_all)
-//   GET /cpu     the SHA-256 chain kernel, n = 2000, on the to_thread worker pool, at most
-//                --cpu-concurrency at once per shard
+//   GET /cpu     the SHA-256 chain kernel, n = 2000, on the runtime's to_cpu pool (one
+//                thread per core at background priority; --cpu-threads, --cpu-priority)
 //   GET /mixed   one /db query and GET /api/a concurrently, then the kernel with n = 200
 //
 // Each shard opens its part of the pg pool and its upstream client in the startup hook.
@@ -40,8 +35,7 @@
 #include "cpu_kernel.hpp"
 #include "db.hpp"
 #include "upstream.hpp"
-#include "weir/core/semaphore.hpp"
-#include "weir/core/to_thread.hpp"
+#include "weir/core/to_cpu.hpp"
 #include "weir/core/when_all.hpp"
 #include "weir/http/app.hpp"
 #include "weir/http/server.hpp"
@@ -63,20 +57,7 @@ struct BenchConfig {
     std::string pg_url;
     std::string upstream_url;
     std::size_t pg_connections = 1;
-    int cpu_nice = 0;
-    // /cpu kernels running at once per shard; 0: unbounded; unset: cores / shards (at least 1),
-    // so the worker pool never hashes on more threads than there are cores.
-    std::optional<std::size_t> cpu_concurrency;
 };
-
-// Bounds the /cpu kernels a shard has running on the worker pool at once (--cpu-concurrency).
-struct CpuGate {
-    explicit CpuGate(std::size_t permits) : sem(permits) {}
-    weir::Semaphore sem;
-};
-
-// Set once in main() before the server starts; read by /cpu.
-int g_cpu_nice = 0;
 
 // ?id=N if given (for checks), else uniform in [1, kItems].
 int item_id(const Request& req) {
@@ -150,15 +131,11 @@ std::string digest_body(int iters, const std::string& digest) {
     return out;
 }
 
-Task<Response> cpu_endpoint(Request&, Context& ctx) {
-    // ~0.5 ms of CPU: on the worker pool, so the shard keeps serving other requests.
-    weir::SemaphorePermit permit;
-    if (auto* gate = ctx.resources().find<CpuGate>()) permit = co_await gate->sem.acquire();
-    auto kernel = [] {
-        bench::lower_thread_priority(g_cpu_nice);
-        return bench::sha256_chain_hex(kCpuIters);
-    };
-    std::string digest = co_await weir::to_thread(std::move(kernel));
+Task<Response> cpu_endpoint(Request&, Context&) {
+    // ~0.25 ms of CPU: on the CPU pool, whose threads yield their core to the
+    // shards, so /db and the other endpoints keep their latency meanwhile.
+    auto kernel = [] { return bench::sha256_chain_hex(kCpuIters); };
+    std::string digest = co_await weir::to_cpu(std::move(kernel));
     co_return Response::json(digest_body(kCpuIters, digest));
 }
 
@@ -188,19 +165,15 @@ BenchConfig parse_bench_flags(int argc, char** argv, std::vector<const char*>& r
     BenchConfig cfg;
     if (const char* v = std::getenv("DATABASE_URL")) cfg.pg_url = v;
     if (const char* v = std::getenv("UPSTREAM_URL")) cfg.upstream_url = v;
-    std::string conns, nice, cpu_conc;
+    std::string conns;
     if (const char* v = std::getenv("WEIR_PG_CONNECTIONS")) conns = v;
-    if (const char* v = std::getenv("WEIR_CPU_NICE")) nice = v;
-    if (const char* v = std::getenv("WEIR_CPU_CONCURRENCY")) cpu_conc = v;
     rest.push_back(argv[0]);
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         bool matched = false;
         for (auto [flag, target] : {std::pair{std::string_view("--pg"), &cfg.pg_url},
                                     std::pair{std::string_view("--upstream"), &cfg.upstream_url},
-                                    std::pair{std::string_view("--pg-connections"), &conns},
-                                    std::pair{std::string_view("--cpu-nice"), &nice},
-                                    std::pair{std::string_view("--cpu-concurrency"), &cpu_conc}}) {
+                                    std::pair{std::string_view("--pg-connections"), &conns}}) {
             if (a == flag) {
                 if (i + 1 >= argc) usage_error(std::string(flag) + " needs a value");
                 *target = argv[++i];
@@ -218,11 +191,7 @@ BenchConfig parse_bench_flags(int argc, char** argv, std::vector<const char*>& r
                 "  --pg URL              PostgreSQL with the items table (env DATABASE_URL)\n"
                 "  --upstream URL        upstream base URL (env UPSTREAM_URL)\n"
                 "  --pg-connections N    pipelined connections per shard (env "
-                "WEIR_PG_CONNECTIONS, default 1)\n"
-                "  --cpu-nice N          nice value of the threads running /cpu's kernel, 0: "
-                "unchanged (env WEIR_CPU_NICE, default 0)\n"
-                "  --cpu-concurrency N   /cpu kernels running at once per shard, 0: unbounded "
-                "(env WEIR_CPU_CONCURRENCY, default: cores / shards, at least 1)\n\n");
+                "WEIR_PG_CONNECTIONS, default 1)\n\n");
         if (!matched) rest.push_back(argv[i]);
     }
     if (!conns.empty()) {
@@ -230,19 +199,6 @@ BenchConfig parse_bench_flags(int argc, char** argv, std::vector<const char*>& r
             std::from_chars(conns.data(), conns.data() + conns.size(), cfg.pg_connections);
         if (ec != std::errc() || p != conns.data() + conns.size() || cfg.pg_connections == 0)
             usage_error("--pg-connections must be a positive integer");
-    }
-    if (!nice.empty()) {
-        auto [p, ec] = std::from_chars(nice.data(), nice.data() + nice.size(), cfg.cpu_nice);
-        if (ec != std::errc() || p != nice.data() + nice.size() || cfg.cpu_nice < 0 ||
-            cfg.cpu_nice > 19)
-            usage_error("--cpu-nice must be an integer in [0, 19]");
-    }
-    if (!cpu_conc.empty()) {
-        std::size_t n = 0;
-        auto [p, ec] = std::from_chars(cpu_conc.data(), cpu_conc.data() + cpu_conc.size(), n);
-        if (ec != std::errc() || p != cpu_conc.data() + cpu_conc.size())
-            usage_error("--cpu-concurrency must be a non-negative integer");
-        cfg.cpu_concurrency = n;
     }
     return cfg;
 }
@@ -253,12 +209,6 @@ int main(int argc, char** argv) {
     std::vector<const char*> rest;
     BenchConfig cfg = parse_bench_flags(argc, argv, rest);
     auto options = weir::http::ServerOptions::from_args(static_cast<int>(rest.size()), rest.data());
-    g_cpu_nice = cfg.cpu_nice;
-    if (!cfg.cpu_concurrency) {
-        const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
-        const std::size_t shards = options.threads ? options.threads : cores;
-        cfg.cpu_concurrency = std::max<std::size_t>(1, cores / shards);
-    }
     if (cfg.pg_url.empty()) usage_error("--pg URL (or DATABASE_URL) is required");
     if (cfg.upstream_url.empty()) usage_error("--upstream URL (or UPSTREAM_URL) is required");
     if (!bench::kUpstreamClientAvailable)
@@ -275,7 +225,6 @@ int main(int argc, char** argv) {
     app.on_startup([cfg, pool](weir::http::Resources& res) -> Task<void> {
         co_await res.emplace<bench::Db>().open(pool);
         res.emplace<bench::Upstream>(cfg.upstream_url);
-        if (cfg.cpu_concurrency.value_or(0) > 0) res.emplace<CpuGate>(*cfg.cpu_concurrency);
     });
     app.on_shutdown([](weir::http::Resources& res) -> Task<void> {
         if (auto* up = res.find<bench::Upstream>()) co_await up->close();

@@ -509,6 +509,8 @@ int run_server(Handler handler, ServerOptions options, Lifespan lifespan) {
     try {
         RuntimeOptions ro;
         ro.shards = options.threads;
+        ro.cpu_threads = options.cpu_threads;
+        ro.cpu_priority = options.cpu_priority;
         Runtime rt(ro);
         const std::string host = options.host;
         auto user_callback = std::move(options.on_listening);

@@ -10,7 +10,7 @@
 namespace weir::http {
 namespace {
 
-enum class Kind { Text, Port, Count, Bytes, Seconds, OptionalSeconds, Flag };
+enum class Kind { Text, Port, Count, Bytes, Seconds, OptionalSeconds, Flag, Priority };
 
 struct Setting {
     const char* flag;  // without the leading "--"
@@ -24,6 +24,10 @@ constexpr Setting kSettings[] = {
     {"port", "PORT", Kind::Port, "TCP port, 0 for any free port (default 8080)"},
     {"threads", "WEIR_THREADS", Kind::Count,
      "shards, one thread each; 0 = one per core (default 0)"},
+    {"cpu-threads", "WEIR_CPU_THREADS", Kind::Count,
+     "threads for to_cpu computations; 0 = one per core (default 0)"},
+    {"cpu-priority", "WEIR_CPU_PRIORITY", Kind::Priority,
+     "to_cpu threads' priority: background, low or normal (default background)"},
     {"backlog", "WEIR_BACKLOG", Kind::Count, "listen backlog per shard (default 4096)"},
     {"max-connections", "WEIR_MAX_CONNECTIONS", Kind::Count,
      "open connections per shard before it stops accepting (default 16384)"},
@@ -129,10 +133,22 @@ void apply(ServerOptions& o, const Setting& s, std::string_view what, std::strin
         case Kind::Flag:
             o.debug = parse_flag_value(what, v);
             return;
+        case Kind::Priority:
+            if (v == "background")
+                o.cpu_priority = CpuPriority::background;
+            else if (v == "low")
+                o.cpu_priority = CpuPriority::low;
+            else if (v == "normal")
+                o.cpu_priority = CpuPriority::normal;
+            else
+                bad(what, v, "expected background, low or normal");
+            return;
         case Kind::Count: {
             const std::uint64_t n = parse_unsigned(what, v, std::numeric_limits<int>::max());
             if (name == "threads")
                 o.threads = static_cast<unsigned>(n);
+            else if (name == "cpu-threads")
+                o.cpu_threads = static_cast<unsigned>(n);
             else if (name == "backlog")
                 o.backlog = static_cast<int>(n);
             else if (name == "max-connections")

@@ -375,6 +375,7 @@ TEST(ServerOptionsParse, FlagsEnvironmentAndHelp) {
         if (n == "PORT") return "9000";
         if (n == "WEIR_THREADS") return "3";
         if (n == "WEIR_IDLE_TIMEOUT") return "500ms";
+        if (n == "WEIR_CPU_PRIORITY") return "low";
         return nullptr;
     };
     bool help = true;
@@ -392,6 +393,17 @@ TEST(ServerOptionsParse, FlagsEnvironmentAndHelp) {
     EXPECT_TRUE(o.debug);
     EXPECT_EQ(o.request_timeout, std::optional<std::chrono::milliseconds>(3000ms));
     EXPECT_EQ(o.max_connections, 7u);
+    EXPECT_EQ(o.cpu_priority, weir::CpuPriority::low);  // from WEIR_CPU_PRIORITY
+    EXPECT_EQ(o.cpu_threads, 0u);
+    ServerOptions cpu =
+        ServerOptions::parse({"--cpu-threads", "3", "--cpu-priority=normal"}, nullptr, env);
+    EXPECT_EQ(cpu.cpu_threads, 3u);
+    EXPECT_EQ(cpu.cpu_priority, weir::CpuPriority::normal);
+    EXPECT_EQ(ServerOptions::parse({}, nullptr, [](const char*) -> const char* { return nullptr; })
+                  .cpu_priority,
+              weir::CpuPriority::background);
+    EXPECT_THROW(ServerOptions::parse({"--cpu-priority", "idle"}, nullptr, env),
+                 std::invalid_argument);
 
     ServerOptions::parse({"--help"}, &help, env);
     EXPECT_TRUE(help);
@@ -401,10 +413,25 @@ TEST(ServerOptionsParse, FlagsEnvironmentAndHelp) {
     EXPECT_THROW(ServerOptions::parse({"--idle-timeout", "soon"}, nullptr, env),
                  std::invalid_argument);
     const std::string usage = ServerOptions::usage("hello");
-    for (const char* flag :
-         {"--host", "--port", "--threads", "--max-connections", "--max-body-bytes",
-          "--max-header-bytes", "--max-header-count", "--max-uri-length", "--max-pipeline",
-          "--header-timeout", "--idle-timeout", "--drain-timeout", "--request-timeout", "--debug",
-          "--help", "HOST", "PORT", "WEIR_THREADS"})
+    for (const char* flag : {"--host",
+                             "--port",
+                             "--threads",
+                             "--max-connections",
+                             "--max-body-bytes",
+                             "--max-header-bytes",
+                             "--max-header-count",
+                             "--max-uri-length",
+                             "--max-pipeline",
+                             "--header-timeout",
+                             "--idle-timeout",
+                             "--drain-timeout",
+                             "--request-timeout",
+                             "--debug",
+                             "--cpu-threads",
+                             "--cpu-priority",
+                             "--help",
+                             "HOST",
+                             "PORT",
+                             "WEIR_THREADS"})
         EXPECT_NE(usage.find(flag), std::string::npos) << flag;
 }

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "weir/core/cpu_pool.hpp"
 #include "weir/http/metrics.hpp"
 #include "weir/http/request_parser.hpp"
 
@@ -32,6 +33,10 @@ struct ServerOptions {
     // Shards for run_server() (0: one per core). serve() uses the shards of
     // the runtime it runs on.
     unsigned threads = 0;
+    // run_server(): the runtime's to_cpu pool (RuntimeOptions::cpu_threads and
+    // cpu_priority); serve() uses the runtime it runs on.
+    unsigned cpu_threads = 0;
+    CpuPriority cpu_priority = CpuPriority::background;
     int backlog = 4096;
 
     // Request limits: head bytes and header count -> 431, URI length -> 414.
