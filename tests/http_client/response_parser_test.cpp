@@ -157,6 +157,34 @@ TEST(ResponseParser, ConnectionHeader) {
     EXPECT_FALSE(p.head.keep_alive);
 }
 
+// The framing headers' names and tokens in any case, and names or tokens one byte off.
+TEST(ResponseParser, FramingHeadersInAnyCaseAndNearMisses) {
+    auto framing = [](std::string_view fields) {
+        return parse("HTTP/1.1 200 OK\r\n" + std::string(fields) + "\r\n").head;
+    };
+    EXPECT_EQ(framing("TRANSFER-ENCODING: CHUNKED\r\n").framing, BodyFraming::Chunked);
+    EXPECT_EQ(framing("transfer-encoding: Chunked\r\n").framing, BodyFraming::Chunked);
+    EXPECT_EQ(framing("Transfer-Encoding: gzip, CHUNKED\r\n").framing, BodyFraming::Chunked);
+    EXPECT_EQ(framing("Transfer-Encoding: chunkeD \t\r\n").framing, BodyFraming::Chunked);
+    EXPECT_EQ(framing("Transfer-Encoding: chunke\r\n").framing, BodyFraming::UntilClose);
+    EXPECT_EQ(framing("Transfer-Encoding: chunked_\r\n").framing, BodyFraming::UntilClose);
+    EXPECT_EQ(framing("Transfer-Encodinf: chunked\r\nContent-Length: 2\r\n").framing,
+              BodyFraming::Length);
+    EXPECT_EQ(framing("Transfer_Encoding: chunked\r\nContent-Length: 2\r\n").framing,
+              BodyFraming::Length);
+    EXPECT_EQ(framing("CONTENT-LENGTH: 7\r\n").content_length, 7u);
+    EXPECT_EQ(framing("content-lengtH: 7\r\n").framing, BodyFraming::Length);
+    EXPECT_EQ(framing("Content-Lengti: 7\r\n").framing, BodyFraming::UntilClose);
+    EXPECT_FALSE(framing("CONNECTION: CLOSE\r\nContent-Length: 0\r\n").keep_alive);
+    EXPECT_FALSE(framing("Connection: Keep-Alive, Close\r\nContent-Length: 0\r\n").keep_alive);
+    EXPECT_TRUE(framing("Connection: closed\r\nContent-Length: 0\r\n").keep_alive);
+    EXPECT_TRUE(framing("Connectioo: close\r\nContent-Length: 0\r\n").keep_alive);
+    EXPECT_TRUE(parse("HTTP/1.0 200 OK\r\nConnection: KEEP-ALIVE\r\nContent-Length: 0\r\n\r\n")
+                    .head.keep_alive);
+    EXPECT_FALSE(parse("HTTP/1.0 200 OK\r\nConnection: keep-alivf\r\nContent-Length: 0\r\n\r\n")
+                     .head.keep_alive);
+}
+
 TEST(ResponseParser, RejectsMalformedHeads) {
     for (const char* bad : {
              "HTTP/2 200 OK\r\n\r\n",
