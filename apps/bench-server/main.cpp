@@ -89,14 +89,18 @@ std::string_view trimmed(std::string_view body) {
 }
 
 Response three_calls(const std::string& a, const std::string& b, const std::string& c) {
+    // {"a":A,"b":B,"c":C} (what JsonWriter writes for these keys) in one allocation, without
+    // scanning the fixed keys for characters to escape.
+    const std::string_view ta = trimmed(a), tb = trimmed(b), tc = trimmed(c);
     std::string out;
-    out.reserve(a.size() + b.size() + c.size() + 16);  // {"a":,"b":,"c":}: one allocation
-    JsonWriter w(out);
-    w.begin_object();
-    w.key("a").raw(trimmed(a));
-    w.key("b").raw(trimmed(b));
-    w.key("c").raw(trimmed(c));
-    w.end_object();
+    out.reserve(ta.size() + tb.size() + tc.size() + 16);
+    out += "{\"a\":";
+    out += ta;
+    out += ",\"b\":";
+    out += tb;
+    out += ",\"c\":";
+    out += tc;
+    out += '}';
     return Response::json(std::move(out));
 }
 

@@ -51,6 +51,50 @@ ChunkedResult ChunkedDecoder::step(std::string_view in) noexcept {
             return {ChunkedStatus::Data, i + n, in.substr(i, n), {}};
         }
 
+        // The usual framing, when a whole piece of it is in `in`: a size line of hex digits and
+        // CRLF, the CRLF after a chunk's data, the final CRLF. Anything else (a piece split
+        // across calls, extensions, trailers, a limit reached, an error) goes byte by byte
+        // below, which decides as it always did; so does a size line that fails a check.
+        const std::size_t left = in.size() - i;
+        if (left >= 2) {
+            if (state_ == State::Size && size_digits_ == 0) {
+                std::size_t j = i;
+                std::uint64_t size = 0;
+                while (j < in.size() && j - i < kMaxSizeDigits) {
+                    const int digit = hex_value(in[j]);
+                    if (digit < 0) break;
+                    size = size * 16 + static_cast<std::uint64_t>(digit);
+                    ++j;
+                }
+                // Every prefix of the digits passed the checks too: the size only grows.
+                if (j > i && in.size() - j >= 2 && in[j] == '\r' && in[j + 1] == '\n' &&
+                    size <= kMaxChunkSize && size <= limits_.max_body_bytes - body_size_) {
+                    size_digits_ = j - i;
+                    chunk_size_ = size;
+                    i = j + 2;
+                    if (size == 0) {
+                        state_ = State::TrailerStart;
+                    } else {
+                        body_size_ += size;
+                        state_ = State::Data;
+                    }
+                    continue;
+                }
+            } else if (state_ == State::DataCr && in[i] == '\r' && in[i + 1] == '\n') {
+                i += 2;
+                state_ = State::Size;
+                chunk_size_ = 0;
+                size_digits_ = 0;
+                line_bytes_ = 0;
+                continue;
+            } else if (state_ == State::TrailerStart && in[i] == '\r' && in[i + 1] == '\n' &&
+                       trailer_bytes_ + 2 <= limits_.max_trailer_bytes) {
+                trailer_bytes_ += 2;
+                state_ = State::Done;
+                return {ChunkedStatus::Done, i + 2, {}, {}};
+            }
+        }
+
         const char c = in[i++];
         switch (state_) {
             case State::Size: {

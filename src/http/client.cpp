@@ -118,10 +118,11 @@ void Inflater::feed(std::string_view in, std::string& out) {
 void StreamState::finish(bool reusable) noexcept {
     if (finished) return;
     finished = true;
+    const TimePoint now = Clock::now();
     impl->latency_.record(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count()));
+        std::chrono::duration_cast<std::chrono::microseconds>(now - started).count()));
     if (reusable && head.keep_alive && body.done() && lease && !lease->has_unread()) {
-        lease.give_back();
+        lease.give_back(now);
     } else {
         lease.drop();
     }
@@ -129,7 +130,8 @@ void StreamState::finish(bool reusable) noexcept {
 
 Task<std::optional<std::string_view>> StreamState::next() {
     if (finished) co_return std::nullopt;
-    PhaseScope ps(limits);
+    // Entered only before the first read: a body already buffered needs no timeout.
+    std::optional<PhaseScope> ps;
     std::string error;
     bool too_large = false;
     try {
@@ -172,7 +174,8 @@ Task<std::optional<std::string_view>> StreamState::next() {
                 break;
             }
             lease->consume(s.consumed);
-            ps.arm(Phase::Read);
+            if (!ps) ps.emplace(limits);
+            ps->arm(Phase::Read);
             std::size_t n = 0;
             try {
                 Connection& conn = *lease;
@@ -198,7 +201,8 @@ Task<std::optional<std::string_view>> StreamState::next() {
         }
     } catch (const Cancelled&) {
         finish(false);
-        ps.on_cancelled(*impl, origin, url_text());
+        if (!ps) throw;  // not ours: nothing was awaited under a phase timeout
+        ps->on_cancelled(*impl, origin, url_text());
     } catch (...) {
         finish(false);
         throw;
@@ -358,7 +362,7 @@ Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op,
     bool stale = false;
     std::string error;
     try {
-        state->lease = reuse_idle(op, force_new, p.idempotent);
+        state->lease = reuse_idle(op, force_new, p.idempotent, state->started);
         if (!state->lease) state->lease = co_await acquire(op, ps);
         Connection& conn = *state->lease;
         ++conn.requests;
@@ -419,14 +423,17 @@ Task<std::unique_ptr<StreamState>> ClientImpl::send(Prepared& p, OriginPool& op,
             parser.set_head_request(p.head_request);
             bool got_any = false;
             for (;;) {
-                auto r = parser.parse(conn.unread());
-                if (r.complete()) {
-                    conn.consume(r.consumed);
-                    break;
-                }
-                if (r.failed()) {
-                    error = std::string("malformed response: ") + std::string(r.error);
-                    break;
+                // Usually nothing is buffered yet: read before parsing.
+                if (got_any || conn.has_unread()) {
+                    auto r = parser.parse(conn.unread());
+                    if (r.complete()) {
+                        conn.consume(r.consumed);
+                        break;
+                    }
+                    if (r.failed()) {
+                        error = std::string("malformed response: ") + std::string(r.error);
+                        break;
+                    }
                 }
                 std::size_t n = 0;
                 try {
@@ -582,9 +589,11 @@ Task<std::unique_ptr<StreamState>> ClientImpl::start(ClientRequest& req, bool st
             record_success(op);
         }
         if (state) op.metrics.statuses[status]++;
+        // Only asked when a retry could follow (none with retries off, the default).
         const bool retry_status =
-            state && std::find(retry.retry_statuses.begin(), retry.retry_statuses.end(), status) !=
-                         retry.retry_statuses.end();
+            state && attempt < retry.max_retries &&
+            std::find(retry.retry_statuses.begin(), retry.retry_statuses.end(), status) !=
+                retry.retry_statuses.end();
         if ((failure && retryable) || retry_status) {
             if (attempt < retry.max_retries && p.idempotent) {
                 double ms = static_cast<double>(retry.initial_backoff.count()) *
@@ -820,8 +829,16 @@ ClientRequest make_request(const char* method, std::string_view url, std::string
     return req;
 }
 
+// A GET without per-request options (no RequestOptions moved through).
+ClientRequest make_get(std::string_view url) {
+    ClientRequest req;
+    req.url = std::string(url);
+    return req;
+}
+
 }  // namespace
 
+Task<ClientResponse> Client::get(std::string_view url) { return impl_->request(make_get(url)); }
 Task<ClientResponse> Client::get(std::string_view url, RequestOptions options) {
     return impl_->request(make_request("GET", url, {}, std::move(options)));
 }

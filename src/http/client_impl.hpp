@@ -130,7 +130,8 @@ public:
     bool reused() const noexcept { return reused_; }
     explicit operator bool() const noexcept { return conn_ != nullptr; }
     // The response was read completely and the connection may carry another request.
-    void give_back() noexcept;
+    void give_back() noexcept { give_back(Clock::now()); }
+    void give_back(TimePoint now) noexcept;  // `now`: a current clock reading
     // Closes the connection (default on destruction).
     void drop() noexcept;
 
@@ -288,9 +289,13 @@ public:
 
     // Pool, in two steps: reuse_idle() returns an idle connection (none with force_new) or an
     // empty Lease; then acquire() opens a new one, or waits for a connection or a free slot.
-    Lease reuse_idle(OriginPool& origin, bool force_new, bool idempotent);
+    // `now`: a current clock reading.
+    Lease reuse_idle(OriginPool& origin, bool force_new, bool idempotent, TimePoint now);
     Task<Lease> acquire(OriginPool& origin, PhaseScope& ps);
-    void release(std::unique_ptr<Connection> conn) noexcept;
+    void release(std::unique_ptr<Connection> conn) noexcept {
+        release(std::move(conn), Clock::now());
+    }
+    void release(std::unique_ptr<Connection> conn, TimePoint now) noexcept;
     void discard(std::unique_ptr<Connection> conn) noexcept;
     void slot_freed() noexcept;
     void link(Waiter& w);

@@ -135,8 +135,8 @@ void ClientImpl::unlink(Waiter& w) noexcept {
     --w.origin->waiters;
 }
 
-void Lease::give_back() noexcept {
-    if (conn_) impl_->release(std::move(conn_));
+void Lease::give_back(TimePoint now) noexcept {
+    if (conn_) impl_->release(std::move(conn_), now);
 }
 
 void Lease::drop() noexcept {
@@ -206,7 +206,7 @@ void ClientImpl::slot_freed() noexcept {
     }
 }
 
-void ClientImpl::release(std::unique_ptr<Connection> conn) noexcept {
+void ClientImpl::release(std::unique_ptr<Connection> conn, TimePoint now) noexcept {
     OriginPool& op = *conn->pool;
     if (closed_ || !conn->is_open() || conn->has_unread() ||
         (options_.max_requests_per_connection &&
@@ -228,7 +228,7 @@ void ClientImpl::release(std::unique_ptr<Connection> conn) noexcept {
         discard(std::move(conn));
         return;
     }
-    conn->idle_since = Clock::now();
+    conn->idle_since = now;
     op.idle.push_back(std::move(conn));
 }
 
@@ -238,9 +238,8 @@ bool expired(const Connection& c, const ClientOptions& o, TimePoint now) {
 }
 }  // namespace
 
-Lease ClientImpl::reuse_idle(OriginPool& op, bool force_new, bool idempotent) {
+Lease ClientImpl::reuse_idle(OriginPool& op, bool force_new, bool idempotent, TimePoint now) {
     if (closed_) throw ClientClosed();
-    const TimePoint now = Clock::now();
     if (now - last_sweep_ > std::chrono::seconds(1)) {
         last_sweep_ = now;
         for (auto& [key, pool] : pools_) {

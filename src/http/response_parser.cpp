@@ -1,6 +1,7 @@
 #include "weir/http/response_parser.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <tuple>
@@ -12,11 +13,7 @@ namespace weir::http {
 
 namespace {
 
-std::string_view trim_field(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
-}
+inline std::string_view trim_field(std::string_view s) noexcept { return trim_ows(s); }
 
 bool valid_value_char(char c) noexcept {
     const auto u = static_cast<unsigned char>(c);
@@ -57,6 +54,69 @@ bool valid_value(std::string_view v) noexcept {
         }
         if (i + 8 == n) return true;
     }
+}
+
+// Position of the first byte of `s` at or after `i` that a field value cannot hold (below
+// 0x20 but a tab, or 0x7f), or s.size(). Eight bytes at a time: the lowest byte that
+// word_has_control()'s masks flag is a control byte (a borrow only flags bytes above a real
+// one), so each control byte costs one step, and only a tab lets the scan go on past it.
+std::size_t find_value_end(std::string_view s, std::size_t i) noexcept {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+    constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+    const std::size_t n = s.size();
+    while (i + 8 <= n) {
+        std::uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+        const std::uint64_t x = w ^ (kOnes * 0x7f);
+        const std::uint64_t del = (x - kOnes) & ~x & kHigh;
+        const std::uint64_t mask = below_space | del;
+        if (mask == 0) {
+            i += 8;
+            continue;
+        }
+        i += static_cast<std::size_t>(std::countr_zero(mask)) / 8;
+        if (s[i] != '\t') return i;
+        ++i;
+    }
+    for (; i < n; ++i)
+        if (!valid_value_char(s[i])) return i;
+    return n;
+}
+
+// Offset of the first CRLFCRLF in `s` at or after `from`, or npos (as s.find("\r\n\r\n", from)).
+std::size_t find_head_end(std::string_view s, std::size_t from) noexcept {
+    const char* const begin = s.data();
+    const char* p = begin + std::min(from, s.size());
+    const char* const end = begin + s.size();
+    while (end - p >= 4) {
+        const auto* cr =
+            static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(end - p) - 3));
+        if (!cr) break;
+        if (cr[1] == '\n' && cr[2] == '\r' && cr[3] == '\n')
+            return static_cast<std::size_t>(cr - begin);
+        p = cr + 1;
+    }
+    return std::string_view::npos;
+}
+
+// iequals(s, lower) for a `lower` of lowercase letters, digits and '-' and an `s` without
+// control bytes (a header name, a checked value): then setting bit 5 of every byte of `s`
+// lowers exactly its letters and changes nothing that could become one of `lower`'s bytes
+// (only the control bytes 0x0d and 0x10-0x19 turn into '-' or a digit), so one compare per
+// eight bytes, inline, does what iequals' letter test does.
+inline bool equals_lowercase(std::string_view s, std::string_view lower) noexcept {
+    if (s.size() != lower.size()) return false;
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t x, y;
+        std::memcpy(&x, s.data() + i, 8);
+        std::memcpy(&y, lower.data() + i, 8);
+        if ((x | 0x2020202020202020ull) != y) return false;
+    }
+    for (; i < s.size(); ++i)
+        if (static_cast<char>(s[i] | 0x20) != lower[i]) return false;
+    return true;
 }
 
 // Calls fn(token) for each comma-separated, trimmed, non-empty element.
@@ -133,7 +193,7 @@ ResponseParseResult ResponseParser::parse(std::string_view buffer) {
     if (result_.status != ResponseParseResult::Status::NeedMore) return result_;
     for (;;) {
         const std::size_t from = std::max(start_, scan_pos_ >= 3 ? scan_pos_ - 3 : 0);
-        const std::size_t end = buffer.find("\r\n\r\n", from);
+        const std::size_t end = find_head_end(buffer, from);
         if (end == std::string_view::npos) {
             scan_pos_ = buffer.size();
             if (buffer.size() - start_ > limits_.max_head_bytes)
@@ -212,13 +272,22 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
         std::size_t colon = 0;
         while (is_tchar(head[colon])) ++colon;
         std::string_view line;
+        std::string_view value;
+        bool value_checked = false;
         if (colon > 0 && head[colon] == ':') {
-            const char* value_at = head.data() + colon + 1;
-            const auto* cr = static_cast<const char*>(
-                std::memchr(value_at, '\r', head.size() - colon - 1));  // found: head ends in CRLF
-            if (cr[1] == '\n') {
-                line = head.substr(0, static_cast<std::size_t>(cr - head.data()));
-                head.remove_prefix(line.size() + 2);
+            // The value's bytes are checked on the way to its end: the first byte that a
+            // value cannot hold is, in a valid line, the CR of its CRLF (there is one: `head`
+            // ends in CRLF). Anything else there: the line is judged in full below.
+            const std::size_t end = find_value_end(head, colon + 1);
+            if (end + 1 < head.size() && head[end] == '\r' && head[end + 1] == '\n') {
+                line = head.substr(0, end);
+                std::size_t from = colon + 1;
+                std::size_t to = end;
+                while (from < to && is_ows(head[from])) ++from;
+                while (to > from && is_ows(head[to - 1])) --to;
+                value = head.substr(from, to - from);
+                head.remove_prefix(end + 2);
+                value_checked = true;
             }
         }
         if (line.empty()) {
@@ -239,13 +308,13 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
             }
         }
         std::string_view name = line.substr(0, colon);
-        std::string_view value = trim_field(line.substr(colon + 1));
-        if (!valid_value(value)) {
+        if (!value_checked) value = trim_field(line.substr(colon + 1));
+        if (!value_checked && !valid_value(value)) {
             error = "invalid character in header field value";
             return false;
         }
         // The length picks the one candidate name, if any (most fields are none of them).
-        if (name.size() == 14 && iequals(name, "content-length")) {
+        if (name.size() == 14 && equals_lowercase(name, "content-length")) {
             std::uint64_t n = 0;
             if (!parse_content_length(value, n) || (have_length && n != length)) {
                 error = "invalid Content-Length";
@@ -253,14 +322,27 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
             }
             have_length = true;
             length = n;
-        } else if (name.size() == 17 && iequals(name, "transfer-encoding")) {
+        } else if (name.size() == 17 && equals_lowercase(name, "transfer-encoding")) {
             have_te = true;
-            for_each_token(value, [&](std::string_view tok) { chunked = iequals(tok, "chunked"); });
-        } else if (name.size() == 10 && iequals(name, "connection")) {
-            for_each_token(value, [&](std::string_view tok) {
-                if (iequals(tok, "close")) conn_close = true;
-                if (iequals(tok, "keep-alive")) conn_keep_alive = true;
-            });
+            // One coding (the usual case) is its own last token.
+            if (equals_lowercase(value, "chunked")) {
+                chunked = true;
+            } else {
+                for_each_token(value, [&](std::string_view tok) {
+                    chunked = equals_lowercase(tok, "chunked");
+                });
+            }
+        } else if (name.size() == 10 && equals_lowercase(name, "connection")) {
+            if (equals_lowercase(value, "keep-alive")) {  // one option, the usual case
+                conn_keep_alive = true;
+            } else if (equals_lowercase(value, "close")) {
+                conn_close = true;
+            } else {
+                for_each_token(value, [&](std::string_view tok) {
+                    if (equals_lowercase(tok, "close")) conn_close = true;
+                    if (equals_lowercase(tok, "keep-alive")) conn_keep_alive = true;
+                });
+            }
         }
         head_.headers.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
                                    std::forward_as_tuple(value));

@@ -332,5 +332,54 @@ TEST(ChunkedDecoderLimits, TrailerSection) {
     EXPECT_EQ(decode_whole("0\r\nA: 1\r\nB:\r\n\r\n", limits).status, ChunkedStatus::Done);
 }
 
+// Whole size lines, data CRLFs and final CRLFs take a shortcut when they are in one buffer; at
+// each limit and on each malformed line it must decide exactly as byte by byte does.
+TEST(ChunkedDecoderLimits, WholeLinesDecideAsByteByByteAtEveryLimit) {
+    struct Case {
+        std::string input;
+        ChunkedLimits limits;
+        ChunkedStatus status;
+        int error_status;
+    };
+    ChunkedLimits body5;
+    body5.max_body_bytes = 5;
+    ChunkedLimits no_limit;
+    no_limit.max_body_bytes = UINT64_MAX;
+    ChunkedLimits trailer1;
+    trailer1.max_trailer_bytes = 1;
+    ChunkedLimits trailer2;
+    trailer2.max_trailer_bytes = 2;
+    ChunkedLimits trailer0;
+    trailer0.max_trailer_bytes = 0;
+    const std::vector<Case> cases = {
+        {"5\r\nabcde\r\n0\r\n\r\n", body5, ChunkedStatus::Done, 0},
+        {"6\r\nabcdef\r\n0\r\n\r\n", body5, ChunkedStatus::Error, 413},
+        {"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", body5, ChunkedStatus::Done, 0},
+        {"3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n", body5, ChunkedStatus::Error, 413},
+        {"000000000000000A\r\n0123456789\r\n0\r\n\r\n", {}, ChunkedStatus::Done, 0},
+        {"0000000000000000A\r\n0123456789\r\n0\r\n\r\n", {}, ChunkedStatus::Error, 400},
+        {"7fffffffffffffff\r\n", no_limit, ChunkedStatus::NeedMore, 0},
+        {"8000000000000000\r\n", no_limit, ChunkedStatus::Error, 400},
+        {"0\r\n\r\n", trailer2, ChunkedStatus::Done, 0},
+        {"0\r\n\r\n", trailer1, ChunkedStatus::Error, 431},
+        {"0\r\n\r\n", trailer0, ChunkedStatus::Error, 431},
+        {"0\r\n\r\nGET", {}, ChunkedStatus::Done, 0},
+        {"1\r\na\r\r\n0\r\n\r\n", {}, ChunkedStatus::Error, 400},
+        {"1\r\na\n\r\n0\r\n\r\n", {}, ChunkedStatus::Error, 400},
+        {"1\r\na\r\n0\r\n\n", {}, ChunkedStatus::Error, 400},
+        {"1\n\r\na\r\n0\r\n\r\n", {}, ChunkedStatus::Error, 400},
+        {"g\r\n", {}, ChunkedStatus::Error, 400},
+        {"\r\n", {}, ChunkedStatus::Error, 400},
+        {"a\r\n0123456789\r\n0\r\n\r\n", {}, ChunkedStatus::Done, 0},
+        {"A\r\n0123456789\r\n0\r\n\r\n", {}, ChunkedStatus::Done, 0},
+    };
+    for (const Case& c : cases) {
+        const Decoded whole = decode_whole(c.input, c.limits);
+        EXPECT_EQ(whole.status, c.status) << c.input;
+        EXPECT_EQ(whole.error_status, c.error_status) << c.input;
+        expect_same(whole, decode_bytewise(c.input, c.limits), c.input);
+    }
+}
+
 }  // namespace
 }  // namespace weir::http

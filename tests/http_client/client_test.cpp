@@ -446,6 +446,27 @@ WEIR_TEST(HttpClient, TotalAndInheritedDeadline) {
     co_await with_client(kDefaults, f);
 }
 
+// The body's read timeout is armed only when a read is needed (a body that came with the head
+// needs none); the caller's deadline still stops a body that stalls, as itself, not as a
+// ReadTimeout, and the connection is not reused.
+WEIR_TEST(HttpClient, InheritedDeadlineStopsAStalledBody) {
+    auto f = [](Client& c, BadServer& s) -> Task<void> {
+        bool inherited = false;
+        try {
+            co_await weir::with_timeout(150ms, c.get(s.url("/slow-body/5000")));
+        } catch (const weir::http::ReadTimeout&) {
+        } catch (const weir::TimeoutError&) {
+            inherited = true;
+        }
+        EXPECT_TRUE(inherited);
+        EXPECT_EQ(c.metrics().read_timeouts, 0u);
+        EXPECT_EQ(c.metrics().idle + c.metrics().in_use, 0u);
+        auto r = co_await c.get(s.url("/ok"));
+        EXPECT_EQ(r.body, "ok");
+    };
+    co_await with_client(kDefaults, f);
+}
+
 WEIR_TEST(HttpClient, WriteTimeout) {
     ClientOptions o;
     o.write_timeout = 200ms;

@@ -157,6 +157,34 @@ TEST(ResponseParser, ConnectionHeader) {
     EXPECT_FALSE(p.head.keep_alive);
 }
 
+// The framing headers' names and tokens in any case, and names or tokens one byte off.
+TEST(ResponseParser, FramingHeadersInAnyCaseAndNearMisses) {
+    auto framing = [](std::string_view fields) {
+        return parse("HTTP/1.1 200 OK\r\n" + std::string(fields) + "\r\n").head;
+    };
+    EXPECT_EQ(framing("TRANSFER-ENCODING: CHUNKED\r\n").framing, BodyFraming::Chunked);
+    EXPECT_EQ(framing("transfer-encoding: Chunked\r\n").framing, BodyFraming::Chunked);
+    EXPECT_EQ(framing("Transfer-Encoding: gzip, CHUNKED\r\n").framing, BodyFraming::Chunked);
+    EXPECT_EQ(framing("Transfer-Encoding: chunkeD \t\r\n").framing, BodyFraming::Chunked);
+    EXPECT_EQ(framing("Transfer-Encoding: chunke\r\n").framing, BodyFraming::UntilClose);
+    EXPECT_EQ(framing("Transfer-Encoding: chunked_\r\n").framing, BodyFraming::UntilClose);
+    EXPECT_EQ(framing("Transfer-Encodinf: chunked\r\nContent-Length: 2\r\n").framing,
+              BodyFraming::Length);
+    EXPECT_EQ(framing("Transfer_Encoding: chunked\r\nContent-Length: 2\r\n").framing,
+              BodyFraming::Length);
+    EXPECT_EQ(framing("CONTENT-LENGTH: 7\r\n").content_length, 7u);
+    EXPECT_EQ(framing("content-lengtH: 7\r\n").framing, BodyFraming::Length);
+    EXPECT_EQ(framing("Content-Lengti: 7\r\n").framing, BodyFraming::UntilClose);
+    EXPECT_FALSE(framing("CONNECTION: CLOSE\r\nContent-Length: 0\r\n").keep_alive);
+    EXPECT_FALSE(framing("Connection: Keep-Alive, Close\r\nContent-Length: 0\r\n").keep_alive);
+    EXPECT_TRUE(framing("Connection: closed\r\nContent-Length: 0\r\n").keep_alive);
+    EXPECT_TRUE(framing("Connectioo: close\r\nContent-Length: 0\r\n").keep_alive);
+    EXPECT_TRUE(parse("HTTP/1.0 200 OK\r\nConnection: KEEP-ALIVE\r\nContent-Length: 0\r\n\r\n")
+                    .head.keep_alive);
+    EXPECT_FALSE(parse("HTTP/1.0 200 OK\r\nConnection: keep-alivf\r\nContent-Length: 0\r\n\r\n")
+                     .head.keep_alive);
+}
+
 TEST(ResponseParser, RejectsMalformedHeads) {
     for (const char* bad : {
              "HTTP/2 200 OK\r\n\r\n",
@@ -224,6 +252,40 @@ TEST(ResponseParser, HeaderLineErrorsAndValueBytes) {
     EXPECT_EQ(p.head.headers[4].second, "");
     EXPECT_EQ(p.head.framing, BodyFraming::Chunked);
     EXPECT_TRUE(p.head.keep_alive);
+}
+
+// Values are checked on the way to their CRLF, a word at a time: tabs anywhere (several in a
+// word, across words, trailing), values ending at a word's edge, and a head cut anywhere.
+TEST(ResponseParser, ValueScanTabsWordEdgesAndSplits) {
+    const std::string head =
+        "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Fri, 27 Nov 2026 12:37:08 GMT\r\n"
+        "X-Tabs: a\t\tb\tc\t\t\t\t\t\td\t\r\nX-8: 12345678\r\nX-16: 1234567890abcdef\r\n"
+        "X-7: 1234567\r\nX-Obs: \xff\x80\xc3\xa9\r\nTransfer-Encoding: chunked\r\n"
+        "Connection: keep-alive\r\n\r\n";
+    for (std::size_t piece : {0u, 1u, 2u, 3u, 7u, 8u, 9u, 50u}) {
+        auto p = parse(head, false, piece);
+        ASSERT_TRUE(p.ok) << p.error << " piece " << piece;
+        EXPECT_EQ(p.consumed, head.size());
+        ASSERT_EQ(p.head.headers.size(), 9u);
+        EXPECT_EQ(p.head.headers[1].second, "Fri, 27 Nov 2026 12:37:08 GMT");
+        EXPECT_EQ(p.head.headers[2].second, "a\t\tb\tc\t\t\t\t\t\td");
+        EXPECT_EQ(p.head.headers[3].second, "12345678");
+        EXPECT_EQ(p.head.headers[4].second, "1234567890abcdef");
+        EXPECT_EQ(p.head.headers[5].second, "1234567");
+        EXPECT_EQ(p.head.headers[6].second, "\xff\x80\xc3\xa9");
+        EXPECT_EQ(p.head.framing, BodyFraming::Chunked);
+    }
+    // A bad byte after tabs in the same word, and in the word after one with tabs.
+    EXPECT_EQ(parse("HTTP/1.1 200 OK\r\nX: a\t\tb\x01"
+                    "cdef\r\n\r\n")
+                  .error,
+              "invalid character in header field value");
+    EXPECT_EQ(parse("HTTP/1.1 200 OK\r\nX: a\t\tbcdefghij\x7fk\r\n\r\n").error,
+              "invalid character in header field value");
+    // The head's end found after bare CRs and CRLFs that are not doubled.
+    auto p = parse("HTTP/1.1 204 No Content\r\nX: a\r\n\r\r\n\r\n");
+    EXPECT_FALSE(p.ok);
+    EXPECT_EQ(parse("HTTP/1.1 204 No Content\r\nX: a\r\n\r").error, "need more");
 }
 
 TEST(ResponseParser, HeadSizeLimit) {

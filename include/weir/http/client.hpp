@@ -44,7 +44,8 @@ public:
     Client& operator=(Client&&) = delete;
     ~Client();
 
-    Task<ClientResponse> get(std::string_view url, RequestOptions options = {});
+    Task<ClientResponse> get(std::string_view url);
+    Task<ClientResponse> get(std::string_view url, RequestOptions options);
     Task<ClientResponse> head(std::string_view url, RequestOptions options = {});
     Task<ClientResponse> post(std::string_view url, std::string body, RequestOptions options = {});
     Task<ClientResponse> put(std::string_view url, std::string body, RequestOptions options = {});
