@@ -4,8 +4,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
-#include <tuple>
-#include <utility>
+#include <span>
 
 #include "weir/http/ascii.hpp"
 
@@ -162,15 +161,15 @@ bool parse_content_length(std::string_view v, std::uint64_t& out) noexcept {
 }  // namespace
 
 std::optional<std::string_view> ResponseHead::header(std::string_view name) const noexcept {
-    for (const auto& [k, v] : headers)
-        if (iequals(k, name)) return std::string_view(v);
-    return std::nullopt;
+    return headers.get(name);
 }
 
 void ResponseParser::reset() noexcept {
     head_.status = 0;
     head_.reason.clear();
     head_.headers.clear();
+    field_count_ = 0;
+    more_fields_.clear();
     head_.framing = BodyFraming::None;
     head_.content_length = 0;
     head_.keep_alive = true;
@@ -217,11 +216,21 @@ ResponseParseResult ResponseParser::parse(std::string_view buffer) {
     }
 }
 
+void ResponseParser::add_field(const detail::HeaderSpan& s) {
+    if (field_count_ < kInlineFields) {
+        fields_[field_count_] = s;
+    } else {
+        if (field_count_ == kInlineFields) more_fields_.assign(fields_.begin(), fields_.end());
+        more_fields_.push_back(s);
+    }
+    ++field_count_;
+}
+
 // `head` holds the status line and the header lines, each ending in CRLF.
 bool ResponseParser::parse_head(std::string_view head, std::string_view& error) {
     head_.headers.clear();
-    // One allocation for a typical head instead of growing 1, 2, 4, 8.
-    if (head_.headers.capacity() < 8) head_.headers.reserve(8);
+    field_count_ = 0;
+    more_fields_.clear();
     head_.reason.clear();
     head_.framing = BodyFraming::None;
     head_.content_length = 0;
@@ -255,6 +264,12 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
         }
         head_.reason.assign(reason);
     }
+    // The header lines: the fields are recorded as offsets into them.
+    const std::string_view text = head;
+    if (text.size() > UINT32_MAX) {
+        error = "response head too large";
+        return false;
+    }
 
     bool have_length = false;
     bool have_te = false;
@@ -263,7 +278,7 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
     bool conn_keep_alive = false;
     std::uint64_t length = 0;
     while (!head.empty()) {
-        if (head_.headers.size() >= limits_.max_header_count) {
+        if (field_count_ >= limits_.max_header_count) {
             error = "too many header fields";
             return false;
         }
@@ -344,8 +359,20 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
                 });
             }
         }
-        head_.headers.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
-                                   std::forward_as_tuple(value));
+        detail::HeaderSpan span;
+        span.name_offset = static_cast<std::uint32_t>(name.data() - text.data());
+        span.name_size = static_cast<std::uint32_t>(name.size());
+        span.value_offset = static_cast<std::uint32_t>(value.data() - text.data());
+        span.value_size = static_cast<std::uint32_t>(value.size());
+        add_field(span);
+    }
+    const int st = head_.status;
+    if (!(st >= 100 && st < 200 && st != 101)) {
+        // A final head (interim ones are skipped): its fields, in one allocation.
+        const detail::HeaderSpan* spans =
+            field_count_ <= kInlineFields ? fields_.data() : more_fields_.data();
+        head_.headers = ResponseHeaders::from_text(
+            text, std::span<const detail::HeaderSpan>(spans, field_count_));
     }
 
     head_.keep_alive = head_.version_minor >= 1 ? !conn_close : (conn_keep_alive && !conn_close);

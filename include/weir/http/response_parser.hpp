@@ -17,15 +17,16 @@
 // Transfer-Encoding whose last coding is not chunked is read to close.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "weir/http/chunked_decoder.hpp"
+#include "weir/http/response_headers.hpp"
 
 namespace weir::http {
 
@@ -40,8 +41,9 @@ struct ResponseHead {
     int version_minor = 1;  // HTTP/1.x
     int status = 0;
     std::string reason;
-    // Names as received (case preserved); look them up case-insensitively.
-    std::vector<std::pair<std::string, std::string>> headers;
+    // Names as received (case preserved); look them up case-insensitively. Empty for the
+    // skipped interim heads.
+    ResponseHeaders headers;
     BodyFraming framing = BodyFraming::None;
     std::uint64_t content_length = 0;  // framing == Length
     bool keep_alive = true;            // the connection may carry another request afterwards
@@ -86,6 +88,7 @@ public:
 
 private:
     ResponseParseResult fail(std::string_view why) noexcept;
+    void add_field(const detail::HeaderSpan& s);
     // Parses buffer[start, end) (end points after the final CRLFCRLF).
     bool parse_head(std::string_view head, std::string_view& error);
 
@@ -96,6 +99,12 @@ private:
     std::size_t scan_pos_ = 0;  // searched for CRLFCRLF up to here
     std::size_t interim_ = 0;
     bool head_request_ = false;
+    // Where the current head's fields are (its header text is copied into head_.headers once
+    // it is complete): the first kInlineFields here, all of them in more_fields_ beyond that.
+    static constexpr std::size_t kInlineFields = 16;
+    std::size_t field_count_ = 0;
+    std::array<detail::HeaderSpan, kInlineFields> fields_;
+    std::vector<detail::HeaderSpan> more_fields_;
 };
 
 // Decodes a response body according to its framing. step() is zero-copy.
