@@ -1,10 +1,12 @@
 #include "weir/http/response_parser.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <vector>
 
 #include "weir/http/ascii.hpp"
 
@@ -118,6 +120,31 @@ inline bool equals_lowercase(std::string_view s, std::string_view lower) noexcep
     return true;
 }
 
+// The fields of one head while it is parsed: on the stack (parse() never suspends, so this
+// is not in a coroutine frame and costs no allocation), on the heap only beyond kInline.
+class SpanList {
+public:
+    static constexpr std::size_t kInline = 32;
+    std::size_t size() const noexcept { return n_; }
+    void add(const detail::HeaderSpan& s) {
+        if (n_ < kInline) {
+            inline_[n_] = s;
+        } else {
+            if (n_ == kInline) more_.assign(inline_.begin(), inline_.end());
+            more_.push_back(s);
+        }
+        ++n_;
+    }
+    std::span<const detail::HeaderSpan> spans() const noexcept {
+        return {n_ <= kInline ? inline_.data() : more_.data(), n_};
+    }
+
+private:
+    std::size_t n_ = 0;
+    std::array<detail::HeaderSpan, kInline> inline_;
+    std::vector<detail::HeaderSpan> more_;
+};
+
 // Calls fn(token) for each comma-separated, trimmed, non-empty element.
 template <class F>
 void for_each_token(std::string_view list, F fn) {
@@ -168,8 +195,6 @@ void ResponseParser::reset() noexcept {
     head_.status = 0;
     head_.reason.clear();
     head_.headers.clear();
-    field_count_ = 0;
-    more_fields_.clear();
     head_.framing = BodyFraming::None;
     head_.content_length = 0;
     head_.keep_alive = true;
@@ -216,21 +241,9 @@ ResponseParseResult ResponseParser::parse(std::string_view buffer) {
     }
 }
 
-void ResponseParser::add_field(const detail::HeaderSpan& s) {
-    if (field_count_ < kInlineFields) {
-        fields_[field_count_] = s;
-    } else {
-        if (field_count_ == kInlineFields) more_fields_.assign(fields_.begin(), fields_.end());
-        more_fields_.push_back(s);
-    }
-    ++field_count_;
-}
-
 // `head` holds the status line and the header lines, each ending in CRLF.
 bool ResponseParser::parse_head(std::string_view head, std::string_view& error) {
     head_.headers.clear();
-    field_count_ = 0;
-    more_fields_.clear();
     head_.reason.clear();
     head_.framing = BodyFraming::None;
     head_.content_length = 0;
@@ -264,12 +277,14 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
         }
         head_.reason.assign(reason);
     }
-    // The header lines: the fields are recorded as offsets into them.
+    // The header lines: the fields are recorded as offsets into them, and the final head's
+    // lines copied into head_.headers with those offsets once all are checked.
     const std::string_view text = head;
     if (text.size() > UINT32_MAX) {
         error = "response head too large";
         return false;
     }
+    SpanList fields;
 
     bool have_length = false;
     bool have_te = false;
@@ -278,7 +293,7 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
     bool conn_keep_alive = false;
     std::uint64_t length = 0;
     while (!head.empty()) {
-        if (field_count_ >= limits_.max_header_count) {
+        if (fields.size() >= limits_.max_header_count) {
             error = "too many header fields";
             return false;
         }
@@ -364,15 +379,12 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
         span.name_size = static_cast<std::uint32_t>(name.size());
         span.value_offset = static_cast<std::uint32_t>(value.data() - text.data());
         span.value_size = static_cast<std::uint32_t>(value.size());
-        add_field(span);
+        fields.add(span);
     }
     const int st = head_.status;
     if (!(st >= 100 && st < 200 && st != 101)) {
         // A final head (interim ones are skipped): its fields, in one allocation.
-        const detail::HeaderSpan* spans =
-            field_count_ <= kInlineFields ? fields_.data() : more_fields_.data();
-        head_.headers = ResponseHeaders::from_text(
-            text, std::span<const detail::HeaderSpan>(spans, field_count_));
+        head_.headers = ResponseHeaders::from_text(text, fields.spans());
     }
 
     head_.keep_alive = head_.version_minor >= 1 ? !conn_close : (conn_keep_alive && !conn_close);

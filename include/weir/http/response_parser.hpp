@@ -17,7 +17,6 @@
 // Transfer-Encoding whose last coding is not chunked is read to close.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -88,7 +87,6 @@ public:
 
 private:
     ResponseParseResult fail(std::string_view why) noexcept;
-    void add_field(const detail::HeaderSpan& s);
     // Parses buffer[start, end) (end points after the final CRLFCRLF).
     bool parse_head(std::string_view head, std::string_view& error);
 
@@ -99,12 +97,6 @@ private:
     std::size_t scan_pos_ = 0;  // searched for CRLFCRLF up to here
     std::size_t interim_ = 0;
     bool head_request_ = false;
-    // Where the current head's fields are (its header text is copied into head_.headers once
-    // it is complete): the first kInlineFields here, all of them in more_fields_ beyond that.
-    static constexpr std::size_t kInlineFields = 16;
-    std::size_t field_count_ = 0;
-    std::array<detail::HeaderSpan, kInlineFields> fields_;
-    std::vector<detail::HeaderSpan> more_fields_;
 };
 
 // Decodes a response body according to its framing. step() is zero-copy.
