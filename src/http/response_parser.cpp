@@ -127,19 +127,23 @@ public:
     static constexpr std::size_t kInline = 32;
     std::size_t size() const noexcept { return n_; }
     void add(const detail::HeaderSpan& s) {
-        if (n_ < kInline) {
-            inline_[n_] = s;
+        if (n_ < kInline) [[likely]] {
+            inline_[n_++] = s;
         } else {
-            if (n_ == kInline) more_.assign(inline_.begin(), inline_.end());
-            more_.push_back(s);
+            add_more(s);
         }
-        ++n_;
     }
     std::span<const detail::HeaderSpan> spans() const noexcept {
         return {n_ <= kInline ? inline_.data() : more_.data(), n_};
     }
 
 private:
+    [[gnu::noinline]] void add_more(const detail::HeaderSpan& s) {
+        if (n_ == kInline) more_.assign(inline_.begin(), inline_.end());
+        more_.push_back(s);
+        ++n_;
+    }
+
     std::size_t n_ = 0;
     std::array<detail::HeaderSpan, kInline> inline_;
     std::vector<detail::HeaderSpan> more_;
