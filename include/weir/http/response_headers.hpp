@@ -13,6 +13,7 @@
 // (moving it keeps them valid: the block does not move; a copy has its own).
 #pragma once
 
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
