@@ -25,6 +25,7 @@ struct Outcome {
     std::size_t head_bytes = 0;
     int body_status = 0;  // 0 need more, 1 done, 2 error
     std::string body;
+    std::string fields;  // the head's fields, each as name ':' value '\n'
 };
 
 // Feeds the input in pieces of `piece` bytes (the buffer grows like a connection's).
@@ -56,6 +57,22 @@ Outcome run(std::string_view input, std::size_t piece, bool head_request, bool e
     out.status = head.status;
     out.framing = head.framing;
     out.keep_alive = head.keep_alive;
+    // The fields: own copies (the buffer is overwritten first), names non-empty, values
+    // trimmed, and the first field of each name is what a lookup in other case finds.
+    const weir::http::ResponseHeaders fields = head.headers;
+    buf.assign(buf.size(), '\0');
+    for (const weir::http::HeaderField f : fields) {
+        FUZZ_CHECK(!f.name.empty());
+        FUZZ_CHECK(f.value.empty() || (f.value.front() != ' ' && f.value.back() != ' '));
+        out.fields.append(f.name).append(":").append(f.value).append("\n");
+        std::string upper(f.name);
+        for (char& c : upper)
+            if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+        const auto found = fields.get(upper);
+        FUZZ_CHECK(found.has_value());
+        FUZZ_CHECK(found->data() >= fields[0].name.data());
+    }
+    FUZZ_CHECK(fields.size() == head.headers.size());
     BodyDecoder body(head.framing, head.content_length, 1 << 20);
     std::string_view rest = input.substr(out.head_bytes);
     std::size_t consumed = 0;
@@ -101,6 +118,7 @@ void check_same(const Outcome& a, const Outcome& b) {
     FUZZ_CHECK(a.head_bytes == b.head_bytes);
     FUZZ_CHECK(a.body_status == b.body_status);
     FUZZ_CHECK(a.body == b.body);
+    FUZZ_CHECK(a.fields == b.fields);
 }
 
 }  // namespace

@@ -754,12 +754,6 @@ bool ClientRequest::idempotent() const noexcept {
            method == "PUT" || method == "DELETE";
 }
 
-std::optional<std::string_view> ClientResponse::header(std::string_view name) const {
-    for (const auto& [k, v] : headers)
-        if (iequals(k, name)) return std::string_view(v);
-    return std::nullopt;
-}
-
 const ClientResponse& ClientResponse::raise_for_status() const {
     if (status >= 400)
         throw HttpStatusError(url + ": HTTP " + std::to_string(status) + " " + reason, status);
@@ -784,13 +778,13 @@ const std::string& ResponseStream::reason() const noexcept {
     static const std::string none;
     return state_ ? state_->head.reason : none;
 }
-const HeaderPairs& ResponseStream::headers() const noexcept {
-    static const HeaderPairs none;
+const ResponseHeaders& ResponseStream::headers() const noexcept {
+    static const ResponseHeaders none;
     return state_ ? state_->head.headers : none;
 }
-std::optional<std::string_view> ResponseStream::header(std::string_view name) const {
+std::optional<std::string_view> ResponseStream::header(std::string_view name) const noexcept {
     if (!state_) return std::nullopt;
-    return state_->head.header(name);
+    return state_->head.headers.get(name);
 }
 Task<std::optional<std::string_view>> ResponseStream::next() {
     if (!state_) co_return std::nullopt;

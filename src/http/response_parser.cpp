@@ -1,11 +1,12 @@
 #include "weir/http/response_parser.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
-#include <tuple>
-#include <utility>
+#include <span>
+#include <vector>
 
 #include "weir/http/ascii.hpp"
 
@@ -119,6 +120,35 @@ inline bool equals_lowercase(std::string_view s, std::string_view lower) noexcep
     return true;
 }
 
+// The fields of one head while it is parsed: on the stack (parse() never suspends, so this
+// is not in a coroutine frame and costs no allocation), on the heap only beyond kInline.
+class SpanList {
+public:
+    static constexpr std::size_t kInline = 32;
+    std::size_t size() const noexcept { return n_; }
+    void add(const detail::HeaderSpan& s) {
+        if (n_ < kInline) [[likely]] {
+            inline_[n_++] = s;
+        } else {
+            add_more(s);
+        }
+    }
+    std::span<const detail::HeaderSpan> spans() const noexcept {
+        return {n_ <= kInline ? inline_.data() : more_.data(), n_};
+    }
+
+private:
+    [[gnu::noinline]] void add_more(const detail::HeaderSpan& s) {
+        if (n_ == kInline) more_.assign(inline_.begin(), inline_.end());
+        more_.push_back(s);
+        ++n_;
+    }
+
+    std::size_t n_ = 0;
+    std::array<detail::HeaderSpan, kInline> inline_;
+    std::vector<detail::HeaderSpan> more_;
+};
+
 // Calls fn(token) for each comma-separated, trimmed, non-empty element.
 template <class F>
 void for_each_token(std::string_view list, F fn) {
@@ -162,9 +192,7 @@ bool parse_content_length(std::string_view v, std::uint64_t& out) noexcept {
 }  // namespace
 
 std::optional<std::string_view> ResponseHead::header(std::string_view name) const noexcept {
-    for (const auto& [k, v] : headers)
-        if (iequals(k, name)) return std::string_view(v);
-    return std::nullopt;
+    return headers.get(name);
 }
 
 void ResponseParser::reset() noexcept {
@@ -220,8 +248,6 @@ ResponseParseResult ResponseParser::parse(std::string_view buffer) {
 // `head` holds the status line and the header lines, each ending in CRLF.
 bool ResponseParser::parse_head(std::string_view head, std::string_view& error) {
     head_.headers.clear();
-    // One allocation for a typical head instead of growing 1, 2, 4, 8.
-    if (head_.headers.capacity() < 8) head_.headers.reserve(8);
     head_.reason.clear();
     head_.framing = BodyFraming::None;
     head_.content_length = 0;
@@ -255,6 +281,14 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
         }
         head_.reason.assign(reason);
     }
+    // The header lines: the fields are recorded as offsets into them, and the final head's
+    // lines copied into head_.headers with those offsets once all are checked.
+    const std::string_view text = head;
+    if (text.size() > UINT32_MAX) {
+        error = "response head too large";
+        return false;
+    }
+    SpanList fields;
 
     bool have_length = false;
     bool have_te = false;
@@ -263,7 +297,7 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
     bool conn_keep_alive = false;
     std::uint64_t length = 0;
     while (!head.empty()) {
-        if (head_.headers.size() >= limits_.max_header_count) {
+        if (fields.size() >= limits_.max_header_count) {
             error = "too many header fields";
             return false;
         }
@@ -344,8 +378,17 @@ bool ResponseParser::parse_head(std::string_view head, std::string_view& error) 
                 });
             }
         }
-        head_.headers.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
-                                   std::forward_as_tuple(value));
+        detail::HeaderSpan span;
+        span.name_offset = static_cast<std::uint32_t>(name.data() - text.data());
+        span.name_size = static_cast<std::uint32_t>(name.size());
+        span.value_offset = static_cast<std::uint32_t>(value.data() - text.data());
+        span.value_size = static_cast<std::uint32_t>(value.size());
+        fields.add(span);
+    }
+    const int st = head_.status;
+    if (!(st >= 100 && st < 200 && st != 101)) {
+        // A final head (interim ones are skipped): its fields, in one allocation.
+        head_.headers = ResponseHeaders::from_text(text, fields.spans());
     }
 
     head_.keep_alive = head_.version_minor >= 1 ? !conn_close : (conn_keep_alive && !conn_close);

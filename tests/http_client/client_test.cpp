@@ -21,7 +21,9 @@ using weir::Task;
 using weir::http::Client;
 using weir::http::ClientOptions;
 using weir::http::ClientRequest;
+using weir::http::ClientResponse;
 using weir::http::RequestOptions;
+using weir::http::ResponseStream;
 using weir::http::testing::BadServer;
 using weir::http::testing::with_bad_server;
 
@@ -90,6 +92,45 @@ WEIR_TEST(HttpClient, GetPostAndHeaders) {
         CO_ASSERT_EQ(m.origins.size(), 1u);
         EXPECT_EQ(m.origins[0].statuses[200], 5u);
         EXPECT_EQ(m.origins[0].statuses[404], 1u);
+    };
+    co_await with_client(kDefaults, f);
+}
+
+// Response headers (ResponseHeaders) as the client hands them out: views stay valid across
+// moves of the response and of a stream, also after the stream's body was read.
+WEIR_TEST(HttpClient, ResponseHeadersOutliveMovesAndTheBody) {
+    auto f = [](Client& c, BadServer& s) -> Task<void> {
+        auto p = co_await c.post(s.url("/echo"), "payload");
+        const std::optional<std::string_view> method = p.headers.get("X-METHOD");
+        CO_ASSERT_TRUE(method.has_value());
+        EXPECT_EQ(*method, "POST");
+        EXPECT_EQ(p.headers.get("content-length"), "7");
+        std::size_t n = 0;
+        bool saw_method = false;
+        for (auto [name, value] : p.headers) {
+            EXPECT_FALSE(name.empty());
+            if (name == "X-Method") saw_method = value == "POST";
+            ++n;
+        }
+        EXPECT_EQ(n, p.headers.size());
+        EXPECT_TRUE(saw_method);
+        ClientResponse moved = std::move(p);
+        EXPECT_EQ(*method, "POST");
+        EXPECT_EQ(moved.header("x-method")->data(), method->data());
+
+        ClientRequest req;
+        req.url = s.url("/big/100000");
+        auto stream = co_await c.stream(std::move(req));
+        const std::optional<std::string_view> coding = stream.header("Transfer-Encoding");
+        CO_ASSERT_TRUE(coding.has_value());
+        EXPECT_EQ(*coding, "chunked");
+        ResponseStream other = std::move(stream);
+        auto rest = co_await other.read_all();
+        EXPECT_EQ(rest.size(), 100000u);
+        EXPECT_TRUE(other.done());
+        EXPECT_EQ(*coding, "chunked");
+        EXPECT_EQ(other.headers().get("transfer-encoding")->data(), coding->data());
+        EXPECT_TRUE(stream.headers().empty());  // the moved-from stream has none
     };
     co_await with_client(kDefaults, f);
 }

@@ -247,9 +247,9 @@ TEST(ResponseParser, HeaderLineErrorsAndValueBytes) {
         "Transfer-Encoding: chunked\r\nConnection: keep-alive\r\nX-Empty:\r\n\r\n");
     ASSERT_TRUE(p.ok) << p.error;
     ASSERT_EQ(p.head.headers.size(), 5u);
-    EXPECT_EQ(p.head.headers[1].first, "X-Long");
-    EXPECT_EQ(p.head.headers[1].second, "\xc3\xa9t\xc3\xa9 with obs-text");
-    EXPECT_EQ(p.head.headers[4].second, "");
+    EXPECT_EQ(p.head.headers[1].name, "X-Long");
+    EXPECT_EQ(p.head.headers[1].value, "\xc3\xa9t\xc3\xa9 with obs-text");
+    EXPECT_EQ(p.head.headers[4].value, "");
     EXPECT_EQ(p.head.framing, BodyFraming::Chunked);
     EXPECT_TRUE(p.head.keep_alive);
 }
@@ -267,12 +267,12 @@ TEST(ResponseParser, ValueScanTabsWordEdgesAndSplits) {
         ASSERT_TRUE(p.ok) << p.error << " piece " << piece;
         EXPECT_EQ(p.consumed, head.size());
         ASSERT_EQ(p.head.headers.size(), 9u);
-        EXPECT_EQ(p.head.headers[1].second, "Fri, 27 Nov 2026 12:37:08 GMT");
-        EXPECT_EQ(p.head.headers[2].second, "a\t\tb\tc\t\t\t\t\t\td");
-        EXPECT_EQ(p.head.headers[3].second, "12345678");
-        EXPECT_EQ(p.head.headers[4].second, "1234567890abcdef");
-        EXPECT_EQ(p.head.headers[5].second, "1234567");
-        EXPECT_EQ(p.head.headers[6].second, "\xff\x80\xc3\xa9");
+        EXPECT_EQ(p.head.headers[1].value, "Fri, 27 Nov 2026 12:37:08 GMT");
+        EXPECT_EQ(p.head.headers[2].value, "a\t\tb\tc\t\t\t\t\t\td");
+        EXPECT_EQ(p.head.headers[3].value, "12345678");
+        EXPECT_EQ(p.head.headers[4].value, "1234567890abcdef");
+        EXPECT_EQ(p.head.headers[5].value, "1234567");
+        EXPECT_EQ(p.head.headers[6].value, "\xff\x80\xc3\xa9");
         EXPECT_EQ(p.head.framing, BodyFraming::Chunked);
     }
     // A bad byte after tabs in the same word, and in the word after one with tabs.

@@ -3,7 +3,8 @@
 //
 //     weir::http::Client client;                    // one per shard/app, in the lifespan
 //     auto r = co_await client.get("http://127.0.0.1:8080/users/7");
-//     if (r.status == 200) use(r.body, r.header("content-type"));
+//     if (r.status == 200) use(r.body, r.headers.get("content-type"));  // any case
+//     for (auto [name, value] : r.headers) log(name, value);  // views, valid while r lives
 //     auto s = co_await client.stream(ClientRequest{.url = big_file_url});
 //     while (auto piece = co_await s.next()) consume(*piece);
 //     co_await client.close();                      // closes pooled connections

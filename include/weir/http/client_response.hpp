@@ -12,19 +12,22 @@
 
 #include "weir/core/task.hpp"
 #include "weir/http/client_options.hpp"
+#include "weir/http/response_headers.hpp"
 
 namespace weir::http {
 
 struct ClientResponse {
     int status = 0;
     std::string reason;
-    HeaderPairs headers;  // names as received
-    std::string body;     // decoded (Content-Encoding removed when decompress is on)
-    std::string url;      // the final URL (after redirects)
+    ResponseHeaders headers;  // in received order; headers.get("content-type") ignores case
+    std::string body;         // decoded (Content-Encoding removed when decompress is on)
+    std::string url;          // the final URL (after redirects)
     int redirects = 0;
 
-    // First header with this name, ignoring case.
-    std::optional<std::string_view> header(std::string_view name) const;
+    // First header with this name, ignoring case (headers.get(name)).
+    std::optional<std::string_view> header(std::string_view name) const noexcept {
+        return headers.get(name);
+    }
     bool ok() const noexcept { return status >= 200 && status < 300; }
     // Throws HttpStatusError for 4xx and 5xx.
     const ClientResponse& raise_for_status() const;
@@ -45,8 +48,9 @@ public:
 
     int status() const noexcept;
     const std::string& reason() const noexcept;
-    const HeaderPairs& headers() const noexcept;
-    std::optional<std::string_view> header(std::string_view name) const;
+    // Valid while the stream lives (also after the body was read).
+    const ResponseHeaders& headers() const noexcept;
+    std::optional<std::string_view> header(std::string_view name) const noexcept;
 
     // The next piece of the (decoded) body, nullopt at its end. The view is
     // valid until the next call. Read timeout and deadline apply per call.

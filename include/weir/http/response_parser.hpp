@@ -22,10 +22,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "weir/http/chunked_decoder.hpp"
+#include "weir/http/response_headers.hpp"
 
 namespace weir::http {
 
@@ -40,8 +40,9 @@ struct ResponseHead {
     int version_minor = 1;  // HTTP/1.x
     int status = 0;
     std::string reason;
-    // Names as received (case preserved); look them up case-insensitively.
-    std::vector<std::pair<std::string, std::string>> headers;
+    // Names as received (case preserved); look them up case-insensitively. Empty for the
+    // skipped interim heads.
+    ResponseHeaders headers;
     BodyFraming framing = BodyFraming::None;
     std::uint64_t content_length = 0;  // framing == Length
     bool keep_alive = true;            // the connection may carry another request afterwards
