@@ -85,7 +85,11 @@ public:
             ::_exit(127);
         }
         try {
-            weir::testing::wait_for_port(port_, std::chrono::seconds(60), "storefront");
+            // Not just the port: a shard's listener accepts connections (into the backlog)
+            // before every startup hook ran, and a test that stops Redis right away would
+            // fail a startup still connecting to it. The program prints "listening on" once
+            // all shards listen and ran their hooks.
+            wait_until_listening(std::chrono::seconds(60));
         } catch (...) {
             std::fprintf(stderr, "storefront child log:\n%s\n", log_text().c_str());
             stop();
@@ -118,6 +122,19 @@ public:
     }
 
 private:
+    void wait_until_listening(std::chrono::seconds limit) {
+        const auto give_up = std::chrono::steady_clock::now() + limit;
+        while (log_text().find("listening on") == std::string::npos) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                throw std::runtime_error("storefront exited before it was ready");
+            }
+            if (std::chrono::steady_clock::now() > give_up)
+                throw std::runtime_error("storefront not ready in time");
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
     void stop() {
         if (pid_ > 0) terminate();
     }
