@@ -16,7 +16,7 @@ namespace bench {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
-std::string sha256_chain_hex(int n) {
+HexDigest sha256_chain_hex_fixed(int n) {
     std::array<unsigned char, 64> buf{};
     for (int i = 0; i < 64; ++i) buf[static_cast<std::size_t>(i)] = static_cast<unsigned char>(i);
     for (int i = 0; i < n; ++i) {
@@ -28,12 +28,17 @@ std::string sha256_chain_hex(int n) {
     }
 #pragma GCC diagnostic pop
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(64, '0');
+    HexDigest out;
     for (std::size_t i = 0; i < 32; ++i) {
         out[2 * i] = kHex[buf[i] >> 4];
         out[2 * i + 1] = kHex[buf[i] & 0xf];
     }
     return out;
+}
+
+std::string sha256_chain_hex(int n) {
+    const HexDigest d = sha256_chain_hex_fixed(n);
+    return std::string(d.data(), d.size());
 }
 
 }  // namespace bench

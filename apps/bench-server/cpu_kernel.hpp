@@ -2,6 +2,7 @@
 // 64-byte buffer, on OpenSSL's SHA-256 block functions (no per-hash allocation).
 #pragma once
 
+#include <array>
 #include <string>
 
 namespace bench {
@@ -9,5 +10,10 @@ namespace bench {
 // buf = 00 01 .. 3f; n times: d = SHA256(buf), buf = d || d; returns the
 // lowercase hex of the last d (n >= 1). Thread-safe; never blocks.
 std::string sha256_chain_hex(int n);
+
+// The same into a fixed buffer: no allocation, so a to_cpu thread running it never takes the
+// allocator's locks (nor, when an arena grows, the address space's).
+using HexDigest = std::array<char, 64>;
+HexDigest sha256_chain_hex_fixed(int n);
 
 }  // namespace bench

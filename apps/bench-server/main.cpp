@@ -138,8 +138,9 @@ std::string digest_body(int iters, const std::string& digest) {
 Task<Response> cpu_endpoint(Request&, Context&) {
     // ~0.25 ms of CPU: on the CPU pool, whose threads yield their core to the
     // shards, so /db and the other endpoints keep their latency meanwhile.
-    auto kernel = [] { return bench::sha256_chain_hex(kCpuIters); };
-    std::string digest = co_await weir::to_cpu(std::move(kernel));
+    auto kernel = [] { return bench::sha256_chain_hex_fixed(kCpuIters); };
+    const bench::HexDigest hex = co_await weir::to_cpu(std::move(kernel));
+    const std::string digest(hex.data(), hex.size());
     co_return Response::json(digest_body(kCpuIters, digest));
 }
 

@@ -14,7 +14,10 @@
 //
 // fn must not wait for anything a shard does (it would be a deadlock, as in
 // to_thread) and should not hold locks that shards take: at background
-// priority a preempted holder may not run again for a while.
+// priority a preempted holder may not run again for a while. That includes
+// the allocator's (and, when a malloc arena grows, the address space's):
+// a computation that returns a fixed-size result and allocates nothing is
+// the one that can never hold a shard up.
 //
 // Cancellation: a computation still queued is withdrawn at once; one already
 // running cannot be interrupted, so the task waits for it to return, discards
