@@ -12,6 +12,14 @@
 // cores other processes keep busy, background computations get little CPU;
 // choose CpuPriority::low or normal there.
 //
+// Priorities rank threads within one scheduling group. Where the kernel
+// groups processes (autogroups: one per session, on by default on many
+// kernels; cgroups: one per service), busy computations still get their
+// group's full share against other groups, e.g. a database on the same host,
+// which then waits for a core (measured: 92 ms). There, run the processes in
+// one group, make the group of the computations idle (cgroup v2 `cpu.idle`),
+// or give the pool fewer threads than cores.
+//
 // fn must not wait for anything a shard does (it would be a deadlock, as in
 // to_thread) and should not hold locks that shards take: at background
 // priority a preempted holder may not run again for a while. That includes
