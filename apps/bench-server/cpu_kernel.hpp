@@ -1,5 +1,5 @@
 // The benchmark's CPU kernel (bench-spec.md): an iterated SHA-256 chain over a
-// 64-byte buffer, on OpenSSL's SHA-256 block functions (no per-hash allocation).
+// 64-byte buffer, on OpenSSL's SHA-256 block function (no per-hash allocation).
 #pragma once
 
 #include <array>
