@@ -35,15 +35,13 @@
 #pragma once
 
 #include <chrono>
-#include <exception>
+#include <coroutine>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <type_traits>
-#include <utility>
-#include <variant>
 
 #include "weir/core/cpu_pool.hpp"
+#include "weir/core/detail/call_outcome.hpp"
 #include "weir/core/runtime.hpp"
 #include "weir/core/sleep.hpp"
 #include "weir/core/task.hpp"
@@ -96,10 +94,7 @@ public:
     }
 
     // The computation's result (or exception), once await_resume() returned true.
-    R take() {
-        if (error_) std::rethrow_exception(error_);
-        if constexpr (!std::is_void_v<R>) return std::move(*value_);
-    }
+    R take() { return outcome_.take(); }
 
 private:
     void on_cancel() noexcept override {
@@ -117,15 +112,7 @@ private:
     // On a CPU pool thread.
     static void run_job(void* p) noexcept {
         auto* self = static_cast<ToCpuAwaiter*>(p);
-        try {
-            if constexpr (std::is_void_v<R>) {
-                self->fn_();
-            } else {
-                self->value_.emplace(self->fn_());
-            }
-        } catch (...) {
-            self->error_ = std::current_exception();
-        }
+        self->outcome_.run(self->fn_);
         self->origin_->post(&self->done_);  // the last thing this thread does with self
     }
     static void on_done(RemoteItem* item) noexcept {
@@ -149,8 +136,7 @@ private:
     std::coroutine_handle<> h_;
     bool cancelled_ = false;
     bool full_ = false;
-    std::exception_ptr error_;
-    std::optional<std::conditional_t<std::is_void_v<R>, std::monostate, R>> value_;
+    CallOutcome<R> outcome_;
 };
 
 }  // namespace detail

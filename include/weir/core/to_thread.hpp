@@ -10,13 +10,11 @@
 // the task always waits, fn may safely capture locals by reference.
 #pragma once
 
-#include <exception>
-#include <optional>
+#include <coroutine>
 #include <stdexcept>
-#include <variant>
 #include <type_traits>
-#include <utility>
 
+#include "weir/core/detail/call_outcome.hpp"
 #include "weir/core/detail/cancellable_wait.hpp"
 #include "weir/core/detail/child_task.hpp"
 #include "weir/core/runtime.hpp"
@@ -55,8 +53,7 @@ public:
     }
     R await_resume() {
         if (cancelled_) throw node_->make_cancelled();
-        if (error_) std::rethrow_exception(error_);
-        if constexpr (!std::is_void_v<R>) return std::move(*value_);
+        return outcome_.take();
     }
 
 private:
@@ -69,15 +66,7 @@ private:
 
     static void run_job(PoolJob* job) noexcept {
         auto* self = static_cast<Job*>(job)->self;
-        try {
-            if constexpr (std::is_void_v<R>) {
-                self->fn_();
-            } else {
-                self->value_.emplace(self->fn_());
-            }
-        } catch (...) {
-            self->error_ = std::current_exception();
-        }
+        self->outcome_.run(self->fn_);
         self->origin_->post(&self->done_);
     }
     static void on_done(RemoteItem* item) noexcept {
@@ -101,8 +90,7 @@ private:
     EventLoop* origin_ = nullptr;
     std::coroutine_handle<> h_;
     bool cancelled_ = false;
-    std::exception_ptr error_;
-    std::optional<std::conditional_t<std::is_void_v<R>, std::monostate, R>> value_;
+    CallOutcome<R> outcome_;
 };
 
 }  // namespace detail
