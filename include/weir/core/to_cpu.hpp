@@ -18,7 +18,10 @@
 // group's full share against other groups, e.g. a database on the same host,
 // which then waits for a core (measured: 92 ms). There, run the processes in
 // one group, make the group of the computations idle (cgroup v2 `cpu.idle`),
-// or give the pool fewer threads than cores.
+// or give the pool fewer threads than cores. Even within one group there is
+// a cost: a core that always has a computation to run never goes idle, and
+// only an idle-going core pulls a waiting thread over at once; the others
+// move on the periodic balance (a scheduler tick, up to 4 ms at HZ=250).
 //
 // fn must not wait for anything a shard does (it would be a deadlock, as in
 // to_thread) and should not hold locks that shards take: at background
