@@ -35,7 +35,7 @@ constexpr std::array<unsigned char, 64> kPadding = padding_block();
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
-HexDigest sha256_chain_hex_fixed(int n) {
+HexDigest sha256_chain_hex(int n) {
     std::array<unsigned char, 64> buf{};
     for (int i = 0; i < 64; ++i) buf[static_cast<std::size_t>(i)] = static_cast<unsigned char>(i);
     SHA256_CTX ctx{};
@@ -60,11 +60,6 @@ HexDigest sha256_chain_hex_fixed(int n) {
         out[2 * i + 1] = kHex[buf[i] & 0xf];
     }
     return out;
-}
-
-std::string sha256_chain_hex(int n) {
-    const HexDigest d = sha256_chain_hex_fixed(n);
-    return std::string(d.data(), d.size());
 }
 
 }  // namespace bench

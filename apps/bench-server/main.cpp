@@ -128,7 +128,7 @@ Task<Response> par_endpoint(Request&, Context&, bench::Upstream& up) {
     co_return three_calls(a, b, c);
 }
 
-std::string digest_body(int iters, const std::string& digest) {
+std::string digest_body(int iters, std::string_view digest) {
     std::string out;
     JsonWriter w(out);
     w.begin_object().member("iters", iters).member("digest", digest).end_object();
@@ -138,10 +138,9 @@ std::string digest_body(int iters, const std::string& digest) {
 Task<Response> cpu_endpoint(Request&, Context&) {
     // ~0.25 ms of CPU: on the CPU pool, whose threads yield their core to the
     // shards, so /db and the other endpoints keep their latency meanwhile.
-    auto kernel = [] { return bench::sha256_chain_hex_fixed(kCpuIters); };
-    const bench::HexDigest hex = co_await weir::to_cpu(std::move(kernel));
-    const std::string digest(hex.data(), hex.size());
-    co_return Response::json(digest_body(kCpuIters, digest));
+    auto kernel = [] { return bench::sha256_chain_hex(kCpuIters); };
+    const bench::HexDigest digest = co_await weir::to_cpu(std::move(kernel));
+    co_return Response::json(digest_body(kCpuIters, bench::as_view(digest)));
 }
 
 Task<Response> mixed_endpoint(Request& req, Context&, bench::Db& db, bench::Upstream& up) {
@@ -150,13 +149,13 @@ Task<Response> mixed_endpoint(Request& req, Context&, bench::Db& db, bench::Upst
     auto call = bench::upstream_get(up, "/api/a");
     auto [item, upstream] = co_await weir::when_all(std::move(query), std::move(call));
     // n = 200 is ~50 us of CPU: cheaper inline than a hop to the worker pool and back.
-    std::string digest = bench::sha256_chain_hex(kMixedIters);
+    const bench::HexDigest digest = bench::sha256_chain_hex(kMixedIters);
     std::string out;
     JsonWriter w(out);
     w.begin_object().key("item");
     write_item(w, item);
     w.key("upstream").raw(trimmed(upstream));
-    w.member("iters", kMixedIters).member("digest", digest).end_object();
+    w.member("iters", kMixedIters).member("digest", bench::as_view(digest)).end_object();
     co_return Response::json(std::move(out));
 }
 
